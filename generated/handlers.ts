@@ -1,0 +1,78 @@
+// Generated from openapi.yaml by scripts/generate-handlers.ts. Do not edit: run `npm run generate`.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { operations } from './api.js'
+
+/** Request fields that the contract gives a default: AJV fills them in before the handler runs. */
+type WithDefaults<T, K extends keyof T> = T & { [P in K]-?: Exclude<T[P], undefined> }
+
+/**
+ * One method per operationId. A handler returns its success status, body and headers; every
+ * error is thrown (see src/errors.ts) and becomes application/problem+json.
+ */
+export interface Handlers {
+  /** List customers (GET /customers) */
+  listCustomers: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listCustomers"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listCustomers"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** Sign up a customer (POST /customers) */
+  createCustomer: (req: FastifyRequest<{ Body: operations["createCustomer"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 201; body: operations["createCustomer"]['responses'][201]['content']["application/json"]; headers: { "location": string } }>
+  /** Log in as a customer (POST /customers/login) */
+  loginCustomer: (req: FastifyRequest<{ Body: operations["loginCustomer"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["loginCustomer"]['responses'][200]['content']["application/json"] }>
+  /** List my service tickets (GET /customers/my-tickets) */
+  listMyCustomerTickets: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listMyCustomerTickets"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listMyCustomerTickets"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** Get a customer (GET /customers/{customer_id}) */
+  getCustomer: (req: FastifyRequest<{ Params: operations["getCustomer"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getCustomer"]['responses'][200]['content']["application/json"] }>
+  /** Update a customer (PUT /customers/{customer_id}) */
+  updateCustomer: (req: FastifyRequest<{ Params: operations["updateCustomer"]['parameters']['path']; Body: operations["updateCustomer"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateCustomer"]['responses'][200]['content']["application/json"] }>
+  /** Delete a customer (DELETE /customers/{customer_id}) */
+  deleteCustomer: (req: FastifyRequest<{ Params: operations["deleteCustomer"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  /** List mechanics (GET /mechanics) */
+  listMechanics: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listMechanics"]['parameters']['query']>, "page" | "per_page">; Headers: NonNullable<operations["listMechanics"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listMechanics"]['responses'][200]['content']["application/json"]; headers: { "link": string, "etag"?: string, "cache-control"?: string } } | { status: 304; headers?: { "etag"?: string, "cache-control"?: string } }>
+  /** Create a mechanic (POST /mechanics) */
+  createMechanic: (req: FastifyRequest<{ Body: operations["createMechanic"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 201; body: operations["createMechanic"]['responses'][201]['content']["application/json"]; headers: { "location": string } }>
+  /** Log in as a mechanic (POST /mechanics/login) */
+  loginMechanic: (req: FastifyRequest<{ Body: operations["loginMechanic"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["loginMechanic"]['responses'][200]['content']["application/json"] }>
+  /** Rank mechanics by workload (GET /mechanics/ranking) */
+  getMechanicRanking: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["getMechanicRanking"]['parameters']['query']>, "page" | "per_page">; Headers: NonNullable<operations["getMechanicRanking"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getMechanicRanking"]['responses'][200]['content']["application/json"]; headers: { "link": string, "etag"?: string, "cache-control"?: string } } | { status: 304; headers?: { "etag"?: string, "cache-control"?: string } }>
+  /** List my assigned tickets (GET /mechanics/my-tickets) */
+  listMyMechanicTickets: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listMyMechanicTickets"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listMyMechanicTickets"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** Get a mechanic (GET /mechanics/{mechanic_id}) */
+  getMechanic: (req: FastifyRequest<{ Params: operations["getMechanic"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getMechanic"]['responses'][200]['content']["application/json"] }>
+  /** Update a mechanic (PUT /mechanics/{mechanic_id}) */
+  updateMechanic: (req: FastifyRequest<{ Params: operations["updateMechanic"]['parameters']['path']; Body: operations["updateMechanic"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateMechanic"]['responses'][200]['content']["application/json"] }>
+  /** Delete a mechanic (DELETE /mechanics/{mechanic_id}) */
+  deleteMechanic: (req: FastifyRequest<{ Params: operations["deleteMechanic"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  /** List service tickets (GET /service-tickets) */
+  listServiceTickets: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listServiceTickets"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listServiceTickets"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** Open a service ticket (POST /service-tickets) */
+  createServiceTicket: (req: FastifyRequest<{ Body: operations["createServiceTicket"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 201; body: operations["createServiceTicket"]['responses'][201]['content']["application/json"]; headers: { "location": string } }>
+  /** Get a service ticket (GET /service-tickets/{ticket_id}) */
+  getServiceTicket: (req: FastifyRequest<{ Params: operations["getServiceTicket"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getServiceTicket"]['responses'][200]['content']["application/json"] }>
+  /** Update a service ticket (PUT /service-tickets/{ticket_id}) */
+  updateServiceTicket: (req: FastifyRequest<{ Params: operations["updateServiceTicket"]['parameters']['path']; Body: operations["updateServiceTicket"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateServiceTicket"]['responses'][200]['content']["application/json"] }>
+  /** Delete a service ticket (DELETE /service-tickets/{ticket_id}) */
+  deleteServiceTicket: (req: FastifyRequest<{ Params: operations["deleteServiceTicket"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  /** Assign and unassign mechanics (PUT /service-tickets/{ticket_id}/edit) */
+  editTicketMechanics: (req: FastifyRequest<{ Params: operations["editTicketMechanics"]['parameters']['path']; Body: operations["editTicketMechanics"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["editTicketMechanics"]['responses'][200]['content']["application/json"] }>
+  /** Add a part to a ticket (POST /service-tickets/{ticket_id}/parts) */
+  addTicketPart: (req: FastifyRequest<{ Params: operations["addTicketPart"]['parameters']['path']; Body: WithDefaults<operations["addTicketPart"]['requestBody']['content']['application/json'], "quantity"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["addTicketPart"]['responses'][200]['content']["application/json"] }>
+  /** Take a part off a ticket (DELETE /service-tickets/{ticket_id}/parts/{part_id}) */
+  removeTicketPart: (req: FastifyRequest<{ Params: operations["removeTicketPart"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  /** List parts (GET /inventory) */
+  listParts: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listParts"]['parameters']['query']>, "page" | "per_page">; Headers: NonNullable<operations["listParts"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listParts"]['responses'][200]['content']["application/json"]; headers: { "link": string, "etag"?: string, "cache-control"?: string } } | { status: 304; headers?: { "etag"?: string, "cache-control"?: string } }>
+  /** Add a part to the inventory (POST /inventory) */
+  createPart: (req: FastifyRequest<{ Body: operations["createPart"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 201; body: operations["createPart"]['responses'][201]['content']["application/json"]; headers: { "location": string } }>
+  /** Get a part (GET /inventory/{part_id}) */
+  getPart: (req: FastifyRequest<{ Params: operations["getPart"]['parameters']['path']; Headers: NonNullable<operations["getPart"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getPart"]['responses'][200]['content']["application/json"]; headers?: { "etag"?: string, "cache-control"?: string } } | { status: 304; headers?: { "etag"?: string, "cache-control"?: string } }>
+  /** Update a part (PUT /inventory/{part_id}) */
+  updatePart: (req: FastifyRequest<{ Params: operations["updatePart"]['parameters']['path']; Body: operations["updatePart"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updatePart"]['responses'][200]['content']["application/json"] }>
+  /** Delete a part (DELETE /inventory/{part_id}) */
+  deletePart: (req: FastifyRequest<{ Params: operations["deletePart"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  /** Check health (GET /health) */
+  getHealth: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getHealth"]['responses'][200]['content']["application/json"] } | { status: 503; body: operations["getHealth"]['responses'][503]['content']["application/json"] }>
+  /** Get the contract (GET /openapi.json) */
+  getOpenApi: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getOpenApi"]['responses'][200]['content']["application/json"] }>
+  /** Read the reference documentation (GET /docs) */
+  getDocs: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getDocs"]['responses'][200]['content']["text/html"] }>
+}
+
+export type OperationId = keyof Handlers
+export type HandlerReply<K extends OperationId> = Awaited<ReturnType<Handlers[K]>>

@@ -1,0 +1,63 @@
+// buildApp(config) assembles the API as a plain Fastify instance; only server.ts listens.
+// The registration order is deliberate and each step depends on those before it.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Config } from './config.js'
+import { ensureBootstrapMechanic } from './db/mechanics.js'
+import { createHandlers } from './handlers/index.js'
+import { createDecoyHash, hashPassword, verifyPassword } from './lib/passwords.js'
+import auth from './plugins/auth.js'
+import contract from './plugins/contract.js'
+import db from './plugins/db.js'
+import problems from './plugins/problems.js'
+import validation from './plugins/validation.js'
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger']
+}
+
+/** Fields that never reach a log line, wherever they appear in the logged object. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'password', '*.password', 'password_hash', '*.password_hash', 'token', '*.token',
+]
+
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+    bodyLimit: 64 * 1024, // the largest valid body (a ticket description) is a few KiB
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    // ids, pages and headers come from the contract; no route needs the case-insensitive or
+    // trailing-slash leniency, and it would give one resource two URLs.
+    routerOptions: { ignoreTrailingSlash: false },
+  })
+
+  if (config.jwt.generated) {
+    app.log.warn('JWT_SECRET is not set: using a random secret, so tokens will not survive a restart')
+  }
+
+  // 1. Validation: the AJV compilers must be set before any route is added.
+  await app.register(validation)
+  // 2. Problems: one error path for everything registered after it.
+  await app.register(problems)
+  // 3. The database, migrated to the latest schema.
+  await app.register(db, { database: config.database })
+  // 4. Tokens and the bearer security handler.
+  await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds })
+
+  const decoyHash = await createDecoyHash()
+  if (config.bootstrapMechanic !== undefined) {
+    const created = await ensureBootstrapMechanic(app.db, config.bootstrapMechanic, hashPassword)
+    if (created) app.log.info({ email: config.bootstrapMechanic.email }, 'bootstrap mechanic created')
+  }
+
+  // 5. The routes, from the contract.
+  await app.register(contract, {
+    handlers: createHandlers({
+      db: app.db,
+      issueToken: app.issueToken,
+      passwords: { hash: hashPassword, verify: verifyPassword, decoyHash },
+    }),
+  })
+  return app
+}

@@ -1,0 +1,148 @@
+// The only module that reads process.env: everything else receives a frozen, typed Config.
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import dotenv from 'dotenv'
+import envSchema from 'env-schema'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+/** A secret shorter than this is refused in production: HS256 wants at least 256 bits. */
+export const MIN_PRODUCTION_SECRET_LENGTH = 32
+
+const schema = {
+  type: 'object',
+  properties: {
+    NODE_ENV: { type: 'string', default: 'development' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://' },
+    PGLITE_DIR: { type: 'string', minLength: 1, default: './.data/pglite' },
+    JWT_SECRET: { type: 'string', minLength: 1 },
+    JWT_EXPIRES_IN: { type: 'string', pattern: '^\\d+\\s*[smhd]?$', default: '1h' },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://' },
+    RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 300 },
+    RATE_LIMIT_WINDOW: { type: 'string', minLength: 1, default: '1 minute' },
+    LOGIN_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 10 },
+    SIGNUP_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 20 },
+    BOOTSTRAP_MECHANIC_EMAIL: { type: 'string', format: 'email' },
+    BOOTSTRAP_MECHANIC_PASSWORD: { type: 'string', minLength: 8, maxLength: 128 },
+    BOOTSTRAP_MECHANIC_NAME: { type: 'string', minLength: 1, maxLength: 100, default: 'Shop admin' },
+    LOG_LEVEL: { type: 'string', enum: LOG_LEVELS, default: 'info' },
+  },
+} as const
+
+interface RawEnv {
+  NODE_ENV: string
+  PORT: number
+  HOST: string
+  DATABASE_URL?: string
+  PGLITE_DIR: string
+  JWT_SECRET?: string
+  JWT_EXPIRES_IN: string
+  REDIS_URL?: string
+  RATE_LIMIT_MAX: number
+  RATE_LIMIT_WINDOW: string
+  LOGIN_RATE_LIMIT_MAX: number
+  SIGNUP_RATE_LIMIT_MAX: number
+  BOOTSTRAP_MECHANIC_EMAIL?: string
+  BOOTSTRAP_MECHANIC_PASSWORD?: string
+  BOOTSTRAP_MECHANIC_NAME: string
+  LOG_LEVEL: (typeof LOG_LEVELS)[number]
+}
+
+export type DatabaseConfig =
+  | { readonly kind: 'pg', readonly url: string }
+  | { readonly kind: 'pglite', readonly dir: string }
+
+export interface Config {
+  readonly env: string
+  readonly port: number
+  readonly host: string
+  readonly logLevel: RawEnv['LOG_LEVEL']
+  readonly database: DatabaseConfig
+  readonly jwt: { readonly secret: string, readonly expiresInSeconds: number, readonly generated: boolean }
+  readonly redisUrl: string | undefined
+  readonly rateLimit: {
+    readonly max: number
+    readonly window: string
+    readonly loginMax: number
+    readonly signupMax: number
+  }
+  readonly bootstrapMechanic: { readonly email: string, readonly password: string, readonly name: string } | undefined
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+
+/** `90`, `90s`, `15m`, `1h`, `7d` → seconds. The schema's pattern has already checked the form. */
+function durationToSeconds (value: string): number {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(value)
+  const seconds = Number(match?.[1]) * (UNIT_SECONDS[match?.[2] || 's'] ?? 1)
+  if (!Number.isSafeInteger(seconds) || seconds < 1) throw new ConfigError(`Invalid configuration: env/JWT_EXPIRES_IN must be a positive duration, got "${value}"`)
+  return seconds
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+function readDotenv (path: string): Record<string, string> {
+  try {
+    return dotenv.parse(readFileSync(path))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw err
+  }
+}
+
+/**
+ * Validates the environment (with `.env` underneath it) and returns the typed config.
+ * Throws ConfigError with a one-line message naming the bad variable.
+ */
+export function loadConfig ({ env = process.env, dotenvPath = '.env' as string | false } = {}): Config {
+  const fromFile = dotenvPath === false ? {} : readDotenv(dotenvPath)
+  // Empty strings mean "unset", as in most shells' `VAR= cmd`.
+  const data = Object.fromEntries(
+    Object.entries({ ...fromFile, ...env }).filter(([key, value]) => key in schema.properties && value !== '' && value !== undefined),
+  )
+  let raw: RawEnv
+  try {
+    raw = envSchema<RawEnv>({ schema, data, env: false, dotenv: false })
+  } catch (err) {
+    throw new ConfigError(`Invalid configuration: ${(err as Error).message}`)
+  }
+
+  const production = raw.NODE_ENV === 'production'
+  if (production && raw.JWT_SECRET === undefined) {
+    throw new ConfigError('Invalid configuration: env/JWT_SECRET is required when NODE_ENV=production')
+  }
+  if (production && raw.JWT_SECRET !== undefined && raw.JWT_SECRET.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    throw new ConfigError(`Invalid configuration: env/JWT_SECRET must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters when NODE_ENV=production`)
+  }
+  if ((raw.BOOTSTRAP_MECHANIC_EMAIL === undefined) !== (raw.BOOTSTRAP_MECHANIC_PASSWORD === undefined)) {
+    throw new ConfigError('Invalid configuration: env/BOOTSTRAP_MECHANIC_EMAIL and env/BOOTSTRAP_MECHANIC_PASSWORD must be set together')
+  }
+
+  return Object.freeze({
+    env: raw.NODE_ENV,
+    port: raw.PORT,
+    host: raw.HOST,
+    logLevel: raw.LOG_LEVEL,
+    database: raw.DATABASE_URL !== undefined
+      ? { kind: 'pg', url: raw.DATABASE_URL } as const
+      : { kind: 'pglite', dir: raw.PGLITE_DIR } as const,
+    jwt: {
+      secret: raw.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      expiresInSeconds: durationToSeconds(raw.JWT_EXPIRES_IN),
+      generated: raw.JWT_SECRET === undefined,
+    },
+    redisUrl: raw.REDIS_URL,
+    rateLimit: {
+      max: raw.RATE_LIMIT_MAX,
+      window: raw.RATE_LIMIT_WINDOW,
+      loginMax: raw.LOGIN_RATE_LIMIT_MAX,
+      signupMax: raw.SIGNUP_RATE_LIMIT_MAX,
+    },
+    bootstrapMechanic: raw.BOOTSTRAP_MECHANIC_EMAIL !== undefined && raw.BOOTSTRAP_MECHANIC_PASSWORD !== undefined
+      ? { email: raw.BOOTSTRAP_MECHANIC_EMAIL, password: raw.BOOTSTRAP_MECHANIC_PASSWORD, name: raw.BOOTSTRAP_MECHANIC_NAME }
+      : undefined,
+  })
+}

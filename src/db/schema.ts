@@ -1,0 +1,95 @@
+// Hand-written to match migrations/; connect.ts configures both drivers so that the runtime
+// values really have these types (see the type parsers there).
+import type { ColumnType, GeneratedAlways, Insertable, Selectable, Updateable } from 'kysely'
+
+/** numeric(12,2): read as a decimal string so cents never pass through a float. */
+export type Money = ColumnType<string, string | number, string | number>
+/** `date`: the driver hands back PostgreSQL's own YYYY-MM-DD text, never a JS Date at some midnight. */
+export type DateOnly = ColumnType<string, string, string>
+export type CreatedAt = ColumnType<Date, never, never>
+/**
+ * `generated always as identity`: PostgreSQL rejects an explicit id, so the types refuse
+ * one too (GeneratedAlways is Kysely's Generated that is also never insertable).
+ */
+export type Id = GeneratedAlways<number>
+
+export interface CustomerTable {
+  id: Id
+  name: string
+  email: string
+  phone: string
+  password_hash: string
+  created_at: CreatedAt
+}
+
+export interface MechanicTable {
+  id: Id
+  name: string
+  email: string
+  phone: string
+  salary: Money
+  password_hash: string
+  /** Maintained by triggers on service_mechanics; writing it would break the invariant. */
+  ticket_count: GeneratedAlways<number>
+  created_at: CreatedAt
+}
+
+export interface InventoryTable {
+  id: Id
+  name: string
+  price: Money
+  created_at: CreatedAt
+}
+
+export interface ServiceTicketTable {
+  id: Id
+  customer_id: number
+  vin: string
+  service_date: DateOnly
+  service_desc: string
+  created_at: CreatedAt
+}
+
+export interface ServiceMechanicTable {
+  ticket_id: number
+  mechanic_id: number
+}
+
+export interface TicketPartTable {
+  ticket_id: number
+  part_id: number
+  quantity: number
+}
+
+export interface Database {
+  customers: CustomerTable
+  mechanics: MechanicTable
+  inventory: InventoryTable
+  service_tickets: ServiceTicketTable
+  service_mechanics: ServiceMechanicTable
+  ticket_parts: TicketPartTable
+}
+
+export type CustomerRow = Selectable<CustomerTable>
+export type NewCustomer = Insertable<CustomerTable>
+export type CustomerUpdate = Updateable<CustomerTable>
+
+export type MechanicRow = Selectable<MechanicTable>
+export type NewMechanic = Insertable<MechanicTable>
+export type MechanicUpdate = Updateable<MechanicTable>
+
+export type InventoryRow = Selectable<InventoryTable>
+export type NewInventory = Insertable<InventoryTable>
+export type InventoryUpdate = Updateable<InventoryTable>
+
+export type ServiceTicketRow = Selectable<ServiceTicketTable>
+export type NewServiceTicket = Insertable<ServiceTicketTable>
+export type ServiceTicketUpdate = Updateable<ServiceTicketTable>
+
+export type ServiceMechanicRow = Selectable<ServiceMechanicTable>
+export type NewServiceMechanic = Insertable<ServiceMechanicTable>
+export type ServiceMechanicUpdate = Updateable<ServiceMechanicTable>
+
+export type TicketPartRow = Selectable<TicketPartTable>
+export type NewTicketPart = Insertable<TicketPartTable>
+export type TicketPartUpdate = Updateable<TicketPartTable>

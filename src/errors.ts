@@ -1,0 +1,117 @@
+// One vocabulary for failures: handlers throw HttpProblem, and toProblem() turns anything thrown
+// anywhere (validation, JWT, rate limit, the database) into an RFC 9457 problem.
+import type { FastifyError } from 'fastify'
+import type { components } from '../generated/api.js'
+
+export type FieldError = components['schemas']['FieldError']
+
+export class HttpProblem extends Error {
+  constructor (
+    readonly status: number,
+    readonly title: string,
+    detail: string,
+    readonly type = 'about:blank',
+    readonly errors?: FieldError[],
+  ) {
+    super(detail)
+  }
+}
+
+export const PROBLEM_TYPES = {
+  validation: '/problems/validation-error',
+  conflict: '/problems/conflict',
+  unknownReference: '/problems/unknown-reference',
+  unavailable: '/problems/service-unavailable',
+} as const
+
+export const badRequest = (detail: string, errors: FieldError[]) =>
+  new HttpProblem(400, 'Bad Request', detail, PROBLEM_TYPES.validation, errors)
+export const unauthorized = (detail = 'A valid bearer token is required.') =>
+  new HttpProblem(401, 'Unauthorized', detail)
+export const forbidden = (detail: string) => new HttpProblem(403, 'Forbidden', detail)
+export const notFound = (what: string, id: number) => new HttpProblem(404, 'Not Found', `No ${what} with id ${id}.`)
+export const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.conflict)
+/** The body names an id that does not exist: 422 naming the field. */
+export const unknownReference = (field: string, what: string, ids: readonly number[]) =>
+  new HttpProblem(422, 'Unprocessable Content', `No ${what} with id ${ids.join(', ')}.`, PROBLEM_TYPES.unknownReference,
+    [{ name: `/${field}`, in: 'body', reason: `no ${what} with id ${ids.join(', ')}` }])
+export const serviceUnavailable = (detail = 'The database is unavailable; try again shortly.') =>
+  new HttpProblem(503, 'Service Unavailable', detail, PROBLEM_TYPES.unavailable)
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
+
+const VALIDATION_LOCATIONS: Record<string, FieldError['in']> = {
+  body: 'body',
+  params: 'path',
+  querystring: 'query',
+  headers: 'header',
+}
+
+interface AjvError {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+}
+
+function fieldName (e: AjvError): string {
+  if (e.keyword === 'required') return `${e.instancePath}/${String(e.params.missingProperty)}`
+  if (e.keyword === 'additionalProperties') return `${e.instancePath}/${String(e.params.additionalProperty)}`
+  return e.instancePath === '' ? '/' : e.instancePath
+}
+
+function fieldReason (e: AjvError): string {
+  if (e.keyword === 'additionalProperties') return 'is not an accepted field'
+  return e.message ?? 'is invalid'
+}
+
+/** PostgreSQL SQLSTATEs that a client can cause; pg and PGlite both put them on `code`. */
+const PG_UNIQUE_VIOLATION = '23505'
+const PG_FOREIGN_KEY_VIOLATION = '23503'
+const PG_CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'])
+
+function isDatabaseError (err: unknown): err is { code: string, constraint?: string } {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+}
+
+export function toProblem (err: unknown): HttpProblem {
+  if (err instanceof HttpProblem) return err
+  const e = err as Partial<FastifyError> & { validation?: AjvError[], validationContext?: string }
+
+  if (Array.isArray(e.validation)) {
+    const location = VALIDATION_LOCATIONS[e.validationContext ?? 'body'] ?? 'body'
+    const errors = e.validation.map((v) => ({ name: fieldName(v), in: location, reason: fieldReason(v) }))
+    const detail = errors.length === 1 ? 'The request has 1 invalid field.' : `The request has ${errors.length} invalid fields.`
+    return badRequest(detail, errors)
+  }
+
+  if (isDatabaseError(err)) {
+    if (err.code === PG_UNIQUE_VIOLATION) return conflict('A record with this value already exists.')
+    if (err.code === PG_FOREIGN_KEY_VIOLATION) return conflict('The record is still referenced by other records.')
+    if (PG_CONNECTION_CODES.has(err.code)) return serviceUnavailable()
+  }
+
+  const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
+  if (status >= 500 && status !== 503) return new HttpProblem(status, STATUS_TITLES[status] ?? 'Internal Server Error', 'An unexpected error occurred.')
+  const title = STATUS_TITLES[status] ?? 'Error'
+  if (status === 400) {
+    // Fastify's own 400s (malformed JSON, a body on a GET…) have no AJV details: name the body.
+    return badRequest(e.message ?? 'The request is malformed.', [{ name: '/', in: 'body', reason: e.message ?? 'is malformed' }])
+  }
+  return new HttpProblem(status, title, e.message ?? title)
+}

@@ -1,0 +1,18 @@
+// What handlers get from the app. Handlers hold no Fastify instance: they can be built and called
+// with any implementation of these.
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/schema.js'
+import type { Role, Token } from '../plugins/auth.js'
+
+export interface Passwords {
+  hash: (password: string) => Promise<string>
+  verify: (password: string, stored: string) => Promise<boolean>
+  /** Verified against when an email is unknown, so that costs as much as a wrong password. */
+  decoyHash: string
+}
+
+export interface Deps {
+  db: Kysely<Database>
+  issueToken: (role: Role, id: number) => Token
+  passwords: Passwords
+}

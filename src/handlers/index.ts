@@ -1,0 +1,19 @@
+// Every operation of openapi.yaml, by operationId. `satisfies Handlers` makes a missing, misspelled
+// or mistyped handler a compile error: the contract and the code cannot drift apart.
+import type { Handlers } from '../../generated/handlers.js'
+import { customerHandlers } from './customers.js'
+import type { Deps } from './deps.js'
+import { inventoryHandlers } from './inventory.js'
+import { mechanicHandlers } from './mechanics.js'
+import { serviceTicketHandlers } from './service-tickets.js'
+import { systemHandlers } from './system.js'
+
+export function createHandlers (deps: Deps) {
+  return {
+    ...customerHandlers(deps),
+    ...mechanicHandlers(deps),
+    ...serviceTicketHandlers(deps),
+    ...inventoryHandlers(deps),
+    ...systemHandlers(deps),
+  } satisfies Handlers
+}

@@ -1,0 +1,32 @@
+// Health, the contract and its docs page.
+import { readFile } from 'node:fs/promises'
+import type { Handlers } from '../../generated/handlers.js'
+import { pingDatabase } from '../db/health.js'
+import { DOCS_HTML_PATH } from '../paths.js'
+import { loadSpec } from '../spec.js'
+import type { Deps } from './deps.js'
+
+type SystemHandlers = Pick<Handlers, 'getHealth' | 'getOpenApi' | 'getDocs'>
+
+export function systemHandlers ({ db }: Deps): SystemHandlers {
+  const spec = loadSpec()
+  let docs: Promise<string> | undefined
+  return {
+    async getHealth () {
+      return await pingDatabase(db)
+        ? { status: 200, body: { status: 'ok', database: 'up' } }
+        : { status: 503, body: { status: 'unavailable', database: 'down' } }
+    },
+    async getOpenApi () {
+      return { status: 200, body: spec }
+    },
+    async getDocs () {
+      // Built by `npm run docs` (run before start and test); read once and kept.
+      docs ??= readFile(DOCS_HTML_PATH, 'utf8').catch((err: unknown) => {
+        docs = undefined
+        throw err
+      })
+      return { status: 200, body: await docs }
+    },
+  }
+}

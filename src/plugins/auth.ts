@@ -1,0 +1,69 @@
+// Owns tokens: @fastify/jwt with one pinned algorithm, token issuing, and the `bearer` security
+// handler that fastify-openapi-glue calls with the roles an operation's contract lists.
+// @see https://github.com/fastify/fastify-jwt
+import fastifyJwt from '@fastify/jwt'
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { components } from '../../generated/api.js'
+import { forbidden, unauthorized } from '../errors.js'
+
+export const ROLES = ['customer', 'mechanic'] as const
+export type Role = (typeof ROLES)[number]
+export type Token = components['schemas']['Token']
+
+/** The HS256 claims we issue: `sub` is the id as a string, as JWT wants. */
+export interface TokenClaims { sub: string, role: Role, iat: number, exp: number }
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: { role: Role }
+    user: TokenClaims
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    issueToken: (role: Role, id: number) => Token
+  }
+}
+
+export interface AuthOptions {
+  secret: string
+  expiresInSeconds: number
+}
+
+/** The caller's id as a number; only valid after `bearer` has run. */
+export const callerId = (req: FastifyRequest): number => Number(req.user.sub)
+
+const isRole = (value: unknown): value is Role => ROLES.includes(value as Role)
+
+/** Security handlers, keyed by the scheme names in openapi.yaml's `components.securitySchemes`. */
+export const securityHandlers = {
+  async bearer (req: FastifyRequest, _reply: unknown, roles: string[]): Promise<void> {
+    try {
+      await req.jwtVerify()
+    } catch {
+      throw unauthorized()
+    }
+    const { sub, role } = req.user
+    if (!isRole(role) || !/^[1-9]\d{0,9}$/.test(String(sub))) throw unauthorized()
+    if (!roles.includes(role)) throw forbidden(`This operation is for ${roles.join(' or ')} tokens only.`)
+  },
+}
+
+async function auth (app: FastifyInstance, opts: AuthOptions): Promise<void> {
+  await app.register(fastifyJwt, {
+    secret: opts.secret,
+    sign: { algorithm: 'HS256', expiresIn: opts.expiresInSeconds },
+    // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens.
+    verify: { algorithms: ['HS256'] },
+  })
+
+  app.decorate('issueToken', (role: Role, id: number): Token => ({
+    token: app.jwt.sign({ role }, { sub: String(id) }),
+    token_type: 'Bearer',
+    expires_in: opts.expiresInSeconds,
+  }))
+}
+
+export default fp(auth, { name: 'auth' })

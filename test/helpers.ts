@@ -1,0 +1,81 @@
+// One app per test file on a fresh database: PGlite in memory by default, a throwaway PostgreSQL
+// database when the runner sets TEST_DRIVER=pg (it does when TEST_DATABASE_URL is set).
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { createTestPostgres } from './support/databases.js'
+
+export { expectContract } from './support/contract.js'
+
+export const BOSS = { email: 'boss@shop.test', password: 'boss-password-1', name: 'Bootstrap Boss' } as const
+
+export const usingPostgres = (): boolean => process.env.TEST_DRIVER === 'pg'
+
+/** The environment a test app runs with; `env` overrides or adds variables. */
+export async function testEnv (t: Test, env: Record<string, string> = {}): Promise<Record<string, string>> {
+  const base: Record<string, string> = {
+    PGLITE_DIR: 'memory://',
+    JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
+    LOG_LEVEL: 'silent',
+    BOOTSTRAP_MECHANIC_EMAIL: BOSS.email,
+    BOOTSTRAP_MECHANIC_PASSWORD: BOSS.password,
+    BOOTSTRAP_MECHANIC_NAME: BOSS.name,
+    RATE_LIMIT_MAX: '100000',
+    LOGIN_RATE_LIMIT_MAX: '100000',
+    SIGNUP_RATE_LIMIT_MAX: '100000',
+  }
+  if (usingPostgres()) {
+    const url = await createTestPostgres(t)
+    if (url === undefined) throw new Error('TEST_DRIVER=pg needs TEST_DATABASE_URL')
+    base.DATABASE_URL = url
+  }
+  return { ...base, ...env }
+}
+
+/** Builds the real app on a fresh database and closes it when `t` ends. */
+export async function buildTestApp (t: Test, env: Record<string, string> = {}): Promise<FastifyInstance> {
+  const config = loadConfig({ env: await testEnv(t, env), dotenvPath: false })
+  const app = await buildApp(config)
+  t.teardown(() => app.close())
+  await app.ready()
+  return app
+}
+
+export const uniqueEmail = (prefix = 'user'): string => `${prefix}-${randomUUID().slice(0, 8)}@example.com`
+
+export const auth = (token: string): { authorization: string } => ({ authorization: `Bearer ${token}` })
+
+function expectStatus (res: LightMyRequestResponse, status: number, what: string): void {
+  if (res.statusCode !== status) throw new Error(`${what}: expected ${status}, got ${res.statusCode}: ${res.body}`)
+}
+
+export async function mechanicToken (app: FastifyInstance, credentials: { email: string, password: string } = BOSS): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/mechanics/login', payload: credentials })
+  expectStatus(res, 200, 'mechanic login')
+  return res.json<{ token: string }>().token
+}
+
+export interface TestCustomer { id: number, email: string, password: string, name: string, phone: string, token: string }
+
+/** Signs a customer up and logs them in, through the API. */
+export async function signUpCustomer (app: FastifyInstance, overrides: Partial<{ name: string, email: string, phone: string, password: string }> = {}): Promise<TestCustomer> {
+  const input = { name: 'Test Customer', email: uniqueEmail('customer'), phone: '+1 555 0100', password: 'customer-password', ...overrides }
+  const created = await app.inject({ method: 'POST', url: '/customers', payload: input })
+  expectStatus(created, 201, 'customer sign-up')
+  const login = await app.inject({ method: 'POST', url: '/customers/login', payload: { email: input.email, password: input.password } })
+  expectStatus(login, 200, 'customer login')
+  return { ...input, id: created.json<{ id: number }>().id, token: login.json<{ token: string }>().token }
+}
+
+export interface TestMechanic { id: number, email: string, password: string, name: string, token: string }
+
+/** Creates a mechanic (as the bootstrap mechanic) and logs them in, through the API. */
+export async function createMechanic (app: FastifyInstance, overrides: Partial<{ name: string, email: string, salary: number }> = {}): Promise<TestMechanic> {
+  const boss = await mechanicToken(app)
+  const input = { name: 'Test Mechanic', email: uniqueEmail('mechanic'), phone: '+1 555 0200', salary: 50000, password: 'mechanic-password', ...overrides }
+  const created = await app.inject({ method: 'POST', url: '/mechanics', headers: auth(boss), payload: input })
+  expectStatus(created, 201, 'mechanic create')
+  return { ...input, id: created.json<{ id: number }>().id, token: await mechanicToken(app, input) }
+}
