@@ -23,7 +23,7 @@ const schema = {
     RATE_LIMIT_WINDOW: { type: 'string', minLength: 1, default: '1 minute' },
     LOGIN_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 10 },
     SIGNUP_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 20 },
-    BOOTSTRAP_MECHANIC_EMAIL: { type: 'string', format: 'email' },
+    BOOTSTRAP_MECHANIC_EMAIL: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 254 },
     BOOTSTRAP_MECHANIC_PASSWORD: { type: 'string', minLength: 8, maxLength: 128 },
     BOOTSTRAP_MECHANIC_NAME: { type: 'string', minLength: 1, maxLength: 100, default: 'Shop admin' },
     LOG_LEVEL: { type: 'string', enum: LOG_LEVELS, default: 'info' },
@@ -100,9 +100,10 @@ function readDotenv (path: string): Record<string, string> {
 export function loadConfig ({ env = process.env, dotenvPath = '.env' as string | false } = {}): Config {
   const fromFile = dotenvPath === false ? {} : readDotenv(dotenvPath)
   // Empty strings mean "unset", as in most shells' `VAR= cmd`.
-  const data = Object.fromEntries(
-    Object.entries({ ...fromFile, ...env }).filter(([key, value]) => key in schema.properties && value !== '' && value !== undefined),
+  const known = (source: Record<string, string | undefined>) => Object.fromEntries(
+    Object.entries(source).filter(([key, value]) => key in schema.properties && value !== '' && value !== undefined),
   )
+  const data = { ...known(fromFile), ...known(env) }
   let raw: RawEnv
   try {
     raw = envSchema<RawEnv>({ schema, data, env: false, dotenv: false })
