@@ -6,9 +6,12 @@ import { ensureBootstrapMechanic } from './db/mechanics.js'
 import { createHandlers } from './handlers/index.js'
 import { createDecoyHash, hashPassword, verifyPassword } from './lib/passwords.js'
 import auth from './plugins/auth.js'
+import caching from './plugins/caching.js'
 import contract from './plugins/contract.js'
 import db from './plugins/db.js'
+import limits from './plugins/limits.js'
 import problems from './plugins/problems.js'
+import redis from './plugins/redis.js'
 import validation from './plugins/validation.js'
 
 export interface BuildOptions {
@@ -38,12 +41,18 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   // 1. Validation: the AJV compilers must be set before any route is added.
   await app.register(validation)
-  // 2. Problems: one error path for everything registered after it.
+  // 2. Redis, when configured: shared by the rate limiter and the response cache.
+  await app.register(redis, { url: config.redisUrl })
+  // 3. Rate limits: its onRoute hooks must see every route, and its onRequest hook run first.
+  await app.register(limits, config.rateLimit)
+  // 4. Problems: one error path for everything; the not-found handler is rate-limited too.
   await app.register(problems)
-  // 3. The database, migrated to the latest schema.
+  // 5. The database, migrated to the latest schema.
   await app.register(db, { database: config.database })
-  // 4. Tokens and the bearer security handler.
+  // 6. Tokens and the bearer security handler.
   await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds })
+  // 7. Caching: reads the routes' x-cache / x-invalidates, so before the routes exist.
+  await app.register(caching)
 
   const decoyHash = await createDecoyHash()
   if (config.bootstrapMechanic !== undefined) {
@@ -51,7 +60,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     if (created) app.log.info({ email: config.bootstrapMechanic.email }, 'bootstrap mechanic created')
   }
 
-  // 5. The routes, from the contract.
+  // 8. The routes, from the contract.
   await app.register(contract, {
     handlers: createHandlers({
       db: app.db,

@@ -1,7 +1,7 @@
 // Owns the routes: fastify-openapi-glue turns every operation of openapi.yaml into a route whose
 // validation, serialization, security and config come from the contract, and calls our typed
-// handler by operationId. Register after auth (the security handler verifies JWTs) and after the
-// rate limiter (its onRequest hook must stay first). @see https://github.com/seriousme/fastify-openapi-glue
+// handler by operationId. Register after auth (the security handler verifies JWTs), the rate
+// limiter (its onRequest hook must stay first) and caching (its hooks read the routes' x- extensions). @see https://github.com/seriousme/fastify-openapi-glue
 import fp from 'fastify-plugin'
 import openapiGlue from 'fastify-openapi-glue'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
@@ -36,6 +36,17 @@ function mediaTypesByOperation (spec: OpenApiDocument): Map<string, Map<string, 
   return byOperation
 }
 
+/** The operations whose contract requires a token (a non-empty `security`). */
+function securedOperations (spec: OpenApiDocument): Set<string> {
+  const secured = new Set<string>()
+  for (const item of Object.values(spec.paths)) {
+    for (const op of Object.values(item) as Array<{ operationId?: string, security?: unknown[] }>) {
+      if (typeof op?.operationId === 'string' && (op.security ?? []).length > 0) secured.add(op.operationId)
+    }
+  }
+  return secured
+}
+
 /** Turns a typed handler's `{ status, body, headers }` into the reply. */
 function adapt (handler: UntypedHandler, mediaTypes: Map<string, string> | undefined) {
   return async function route (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -60,10 +71,16 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   // Deviation from glue's default: it runs the security check as a preHandler, after validation, so a
   // caller without a token would learn from a 400 what the body should look like. Moving it into
   // onRequest answers 401/403 first. Pinned by test/contract.test.ts ("401 before 400").
+  // Glue puts the security check first in preHandler; later onRoute hooks (the login rate limit,
+  // the cache lookup) may have appended theirs, which stay where they are.
+  const secured = securedOperations(spec)
   app.addHook('onRoute', (route: RouteOptions) => {
-    if (route.preHandler === undefined) return
-    route.onRequest = [...toArray(route.onRequest), ...toArray(route.preHandler)]
-    delete route.preHandler
+    const operationId = (route.schema as { operationId?: string } | undefined)?.operationId
+    if (operationId === undefined || !secured.has(operationId)) return
+    const [security, ...rest] = toArray(route.preHandler)
+    if (security === undefined) return
+    route.onRequest = [...toArray(route.onRequest), security]
+    route.preHandler = rest
   })
 
   await app.register(openapiGlue, {

@@ -30,8 +30,11 @@ async function problems (app: FastifyInstance): Promise<void> {
     return sendProblem(req, reply, problem)
   })
 
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(req, reply, new HttpProblem(404, 'Not Found', `No route for ${req.method} ${req.url.split('?')[0] ?? ''}.`)))
+  // Rate-limited like any route, so probing for URLs costs the prober (when limits is registered).
+  const notFound = (req: FastifyRequest, reply: FastifyReply) =>
+    sendProblem(req, reply, new HttpProblem(404, 'Not Found', `No route for ${req.method} ${req.url.split('?')[0] ?? ''}.`))
+  if (app.hasDecorator('rateLimit')) app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFound)
+  else app.setNotFoundHandler(notFound)
 }
 
 export default fp(problems, { name: 'problems' })
