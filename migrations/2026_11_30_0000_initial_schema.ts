@@ -65,7 +65,11 @@ export async function up (db: Kysely<any>): Promise<void> {
     .addColumn('service_desc', 'text', (col) => col.notNull())
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
     // Constraint names are spelled out because the API's error mapping matches on them.
-    .addForeignKeyConstraint('service_tickets_customer_id_fkey', ['customer_id'], 'customers', ['id'], (fk) => fk.onDelete('restrict'))
+    // NO ACTION rather than RESTRICT: both refuse to delete a referenced row, but from
+    // PostgreSQL 18 on (PGlite 0.5 is 18) RESTRICT reports SQLSTATE 23001 instead of the
+    // 23503 that older servers and the error mapping use. Not deferrable, so the check still
+    // runs as the deleting statement ends, not at commit.
+    .addForeignKeyConstraint('service_tickets_customer_id_fkey', ['customer_id'], 'customers', ['id'], (fk) => fk.onDelete('no action'))
     .execute()
   // (customer_id, id) serves "a customer's tickets, in id order" without a sort.
   await db.schema
@@ -95,7 +99,8 @@ export async function up (db: Kysely<any>): Promise<void> {
     .addColumn('quantity', 'integer', (col) => col.notNull())
     .addPrimaryKeyConstraint('ticket_parts_pkey', ['ticket_id', 'part_id'])
     .addForeignKeyConstraint('ticket_parts_ticket_id_fkey', ['ticket_id'], 'service_tickets', ['id'], (fk) => fk.onDelete('cascade'))
-    .addForeignKeyConstraint('ticket_parts_part_id_fkey', ['part_id'], 'inventory', ['id'], (fk) => fk.onDelete('restrict'))
+    // NO ACTION for the same reason as service_tickets_customer_id_fkey.
+    .addForeignKeyConstraint('ticket_parts_part_id_fkey', ['part_id'], 'inventory', ['id'], (fk) => fk.onDelete('no action'))
     .addCheckConstraint('ticket_parts_quantity_check', sql`quantity > 0`)
     .execute()
   await db.schema

@@ -216,11 +216,19 @@ function driverSuite (t: Tap, open: (t: Tap) => Promise<Kysely<Database>>): void
   })
 }
 
-t.test('PGlite', async (t) => {
+// scripts/run-tests.ts runs the suite once per TEST_DRIVER; each pass runs its own driver only.
+// Run directly (no TEST_DRIVER), this file covers PGlite, and PostgreSQL too when it can.
+const driver = process.env.TEST_DRIVER
+const skipPGlite = driver === 'pg' ? 'TEST_DRIVER=pg' : false
+const skipPostgres = driver === 'pglite'
+  ? 'TEST_DRIVER=pglite'
+  : process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set'
+
+t.test('PGlite', { skip: skipPGlite }, async (t) => {
   driverSuite(t, async () => await createDatabase({ kind: 'pglite', dir: 'memory://' }))
 })
 
-t.test('PostgreSQL', { skip: process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set' }, async (t) => {
+t.test('PostgreSQL', { skip: skipPostgres }, async (t) => {
   driverSuite(t, async (t) => {
     const url = await createTestPostgres(t)
     if (url === undefined) throw new Error('unreachable: skipped without TEST_DATABASE_URL')
@@ -228,7 +236,7 @@ t.test('PostgreSQL', { skip: process.env.TEST_DATABASE_URL ? false : 'TEST_DATAB
   })
 })
 
-t.test('PGlite session is serialised across concurrent users', async (t) => {
+t.test('PGlite session is serialised across concurrent users', { skip: skipPGlite }, async (t) => {
   const db = await createDatabase({ kind: 'pglite', dir: 'memory://' })
   t.teardown(() => db.destroy())
   await migrateToLatest(db)
@@ -271,7 +279,7 @@ t.test('PGlite session is serialised across concurrent users', async (t) => {
   })
 })
 
-t.test('PGlite in a directory creates it and persists', async (t) => {
+t.test('PGlite in a directory creates it and persists', { skip: skipPGlite }, async (t) => {
   const dir = join(t.testdir(), 'nested', 'pglite')
   const first = await createDatabase({ kind: 'pglite', dir })
   await migrateToLatest(first)
@@ -283,4 +291,10 @@ t.test('PGlite in a directory creates it and persists', async (t) => {
   t.teardown(() => second.destroy())
   const parts = await second.selectFrom('inventory').select('price').execute()
   t.same(parts, [{ price: '3.25' }])
+})
+
+t.test('PGlite in memory leaves no directory behind', { skip: skipPGlite }, async (t) => {
+  const db = await createDatabase({ kind: 'pglite', dir: 'memory://' })
+  await db.destroy()
+  t.notOk(existsSync('memory:'), 'kysely-pglite would create ./memory: from the data dir')
 })

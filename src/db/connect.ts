@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises'
+import { PGlite } from '@electric-sql/pglite'
 import {
   AbortedTransactionError,
   CompiledQuery,
@@ -100,9 +101,13 @@ export async function createDatabase (config: DatabaseConfig, options: CreateDat
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   }
 
-  if (!config.dir.startsWith('memory://')) await mkdir(config.dir, { recursive: true })
-  const pglite = await KyselyPGlite.create(config.dir, { parsers: SHARED_PARSERS })
-  return new Kysely<Database>({ dialect: serializedDialect(pglite.dialect) })
+  // PGlite is created here rather than by KyselyPGlite.create(dir): kysely-pglite runs
+  // fs.ensureDir(client.dataDir), which turns 'memory://' into a stray ./memory: directory.
+  // PGlite without a dataDir is the same in-memory database.
+  const inMemory = config.dir.startsWith('memory://')
+  if (!inMemory) await mkdir(config.dir, { recursive: true })
+  const client = await PGlite.create({ ...(inMemory ? {} : { dataDir: config.dir }), parsers: SHARED_PARSERS })
+  return new Kysely<Database>({ dialect: serializedDialect(new KyselyPGlite(client).dialect) })
 }
 
 /** A FIFO lock whose holder hands it straight to the next waiter, so no caller can barge in. */
