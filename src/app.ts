@@ -12,10 +12,13 @@ import db from './plugins/db.js'
 import limits from './plugins/limits.js'
 import problems from './plugins/problems.js'
 import redis from './plugins/redis.js'
+import securityHeaders from './plugins/security-headers.js'
 import validation from './plugins/validation.js'
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
+  /** How long start-up retries an unreachable database (default 20 s). */
+  databaseStartupTimeoutMs?: number
 }
 
 /** Fields that never reach a log line, wherever they appear in the logged object. */
@@ -29,6 +32,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
     bodyLimit: 64 * 1024, // the largest valid body (a ticket description) is a few KiB
     connectionTimeout: 30_000,
+    // The db plugin may retry an unreachable database, and a cold PGlite takes 10-20 s to start.
+    pluginTimeout: (options.databaseStartupTimeoutMs ?? 20_000) + 60_000,
     requestTimeout: 30_000,
     // ids, pages and headers come from the contract; no route needs the case-insensitive or
     // trailing-slash leniency, and it would give one resource two URLs.
@@ -47,11 +52,13 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(limits, config.rateLimit)
   // 4. Problems: one error path for everything; the not-found handler is rate-limited too.
   await app.register(problems)
-  // 5. The database, migrated to the latest schema.
-  await app.register(db, { database: config.database })
-  // 6. Tokens and the bearer security handler.
+  // 5. Security headers and CORS, on every answer including errors.
+  await app.register(securityHeaders)
+  // 6. The database, migrated to the latest schema.
+  await app.register(db, { database: config.database, startupTimeoutMs: options.databaseStartupTimeoutMs })
+  // 7. Tokens and the bearer security handler.
   await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds })
-  // 7. Caching: reads the routes' x-cache / x-invalidates, so before the routes exist.
+  // 8. Caching: reads the routes' x-cache / x-invalidates, so before the routes exist.
   await app.register(caching)
 
   const decoyHash = await createDecoyHash()
@@ -60,7 +67,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     if (created) app.log.info({ email: config.bootstrapMechanic.email }, 'bootstrap mechanic created')
   }
 
-  // 8. The routes, from the contract.
+  // 9. The routes, from the contract.
   await app.register(contract, {
     handlers: createHandlers({
       db: app.db,

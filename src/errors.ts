@@ -83,7 +83,21 @@ function fieldReason (e: AjvError): string {
 /** PostgreSQL SQLSTATEs that a client can cause; pg and PGlite both put them on `code`. */
 const PG_UNIQUE_VIOLATION = '23505'
 const PG_FOREIGN_KEY_VIOLATION = '23503'
-const PG_CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'])
+// PostgreSQL 18 (PGlite 0.5) reports a delete refused by ON DELETE RESTRICT as restrict_violation.
+const PG_RESTRICT_VIOLATION = '23001'
+const PG_CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'])
+// pg reports a lost or refused connection with these messages and no SQLSTATE.
+const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Connection ended unexpectedly/
+
+/** The database is unreachable or went away: the request may succeed later (503), it is not a bug. */
+export function isConnectionError (err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false
+  const { code, message } = err as { code?: unknown, message?: unknown }
+  if (typeof code === 'string' && PG_CONNECTION_CODES.has(code)) return true
+  if (typeof message === 'string' && PG_CONNECTION_MESSAGES.test(message)) return true
+  const cause = (err as { cause?: unknown }).cause
+  return cause !== undefined && cause !== err && isConnectionError(cause)
+}
 
 function isDatabaseError (err: unknown): err is { code: string, constraint?: string } {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
@@ -102,9 +116,9 @@ export function toProblem (err: unknown): HttpProblem {
 
   if (isDatabaseError(err)) {
     if (err.code === PG_UNIQUE_VIOLATION) return conflict('A record with this value already exists.')
-    if (err.code === PG_FOREIGN_KEY_VIOLATION) return conflict('The record is still referenced by other records.')
-    if (PG_CONNECTION_CODES.has(err.code)) return serviceUnavailable()
+    if (err.code === PG_FOREIGN_KEY_VIOLATION || err.code === PG_RESTRICT_VIOLATION) return conflict('The record is still referenced by other records.')
   }
+  if (isConnectionError(err)) return serviceUnavailable()
 
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
   if (status >= 500 && status !== 503) return new HttpProblem(status, STATUS_TITLES[status] ?? 'Internal Server Error', 'An unexpected error occurred.')

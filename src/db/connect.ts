@@ -96,7 +96,16 @@ export interface CreateDatabaseOptions {
 
 export async function createDatabase (config: DatabaseConfig, options: CreateDatabaseOptions = {}): Promise<Kysely<Database>> {
   if (config.kind === 'pg') {
-    const pool = new pg.Pool({ connectionString: config.url, max: 10, types: pgTypes })
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: 10,
+      types: pgTypes,
+      // While the server is down a request must fail fast (503), not wait on a checkout forever.
+      connectionTimeoutMillis: 3_000,
+      idleTimeoutMillis: 30_000,
+      // A runaway statement is cut off well inside the server's 30 s request timeout.
+      statement_timeout: 10_000,
+    })
     pool.on('error', options.onIdleClientError ?? (() => {}))
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   }

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely'
 import type { DatabaseConfig } from '../config.js'
 import { createDatabase } from '../db/connect.js'
 import { migrateToLatest } from '../db/migrate.js'
+import { isConnectionError } from '../errors.js'
 import type { Database } from '../db/schema.js'
 
 declare module 'fastify' {
@@ -16,6 +17,34 @@ declare module 'fastify' {
 
 export interface DbOptions {
   database: DatabaseConfig
+  /** How long start-up keeps retrying an unreachable database before it gives up. */
+  startupTimeoutMs?: number
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Migrates, retrying with exponential backoff while the database is unreachable (it may still be
+ * starting, as in a compose file or after a host reboot). Any other failure is final at once.
+ */
+async function migrateWhenReachable (app: FastifyInstance, kysely: Kysely<Database>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const results = await migrateToLatest(kysely)
+      for (const r of results) app.log.info({ migration: r.migrationName }, 'migration applied')
+      return
+    } catch (err) {
+      const left = deadline - Date.now()
+      if (!isConnectionError(err)) throw err
+      if (left <= 0) {
+        throw new Error(`the database is unreachable (gave up after ${Math.round(timeoutMs / 1000)} s): ${(err as Error).message}`, { cause: err })
+      }
+      const delay = Math.min(200 * 2 ** attempt, 3_000, left)
+      app.log.warn({ attempt, retryInMs: delay, reason: (err as Error).message }, 'the database is unreachable; retrying')
+      await sleep(delay)
+    }
+  }
 }
 
 async function db (app: FastifyInstance, opts: DbOptions): Promise<void> {
@@ -24,8 +53,7 @@ async function db (app: FastifyInstance, opts: DbOptions): Promise<void> {
   })
   app.addHook('onClose', async () => { await kysely.destroy() })
   try {
-    const results = await migrateToLatest(kysely)
-    for (const r of results) app.log.info({ migration: r.migrationName }, 'migration applied')
+    await migrateWhenReachable(app, kysely, opts.startupTimeoutMs ?? 20_000)
   } catch (err) {
     await kysely.destroy()
     throw err
