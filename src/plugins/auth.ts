@@ -4,7 +4,10 @@
 import fastifyJwt from '@fastify/jwt'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Kysely } from 'kysely'
 import type { components } from '../../generated/api.js'
+import { accountExists } from '../db/accounts.js'
+import type { Database } from '../db/schema.js'
 import { forbidden, unauthorized } from '../errors.js'
 
 export const ROLES = ['customer', 'mechanic'] as const
@@ -37,18 +40,25 @@ export const callerId = (req: FastifyRequest): number => Number(req.user.sub)
 
 const isRole = (value: unknown): value is Role => ROLES.includes(value as Role)
 
-/** Security handlers, keyed by the scheme names in openapi.yaml's `components.securitySchemes`. */
-export const securityHandlers = {
-  async bearer (req: FastifyRequest, _reply: unknown, roles: string[]): Promise<void> {
-    try {
-      await req.jwtVerify()
-    } catch {
-      throw unauthorized()
-    }
-    const { sub, role } = req.user
-    if (!isRole(role) || !/^[1-9]\d{0,9}$/.test(String(sub))) throw unauthorized()
-    if (!roles.includes(role)) throw forbidden(`This operation is for ${roles.join(' or ')} tokens only.`)
-  },
+/**
+ * Security handlers, keyed by the scheme names in openapi.yaml's `components.securitySchemes`.
+ * `bearer` gets the roles the operation's requirement lists: a bad token is 401, a valid token of
+ * another role 403, and a token whose account was deleted 401.
+ */
+export function createSecurityHandlers (db: Kysely<Database>) {
+  return {
+    async bearer (req: FastifyRequest, _reply: unknown, roles: string[]): Promise<void> {
+      try {
+        await req.jwtVerify()
+      } catch {
+        throw unauthorized()
+      }
+      const { sub, role } = req.user
+      if (!isRole(role) || !/^[1-9]\d{0,9}$/.test(String(sub))) throw unauthorized()
+      if (!roles.includes(role)) throw forbidden(`This operation is for ${roles.join(' or ')} tokens only.`)
+      if (!await accountExists(db, role, Number(sub))) throw unauthorized('The account of this token no longer exists.')
+    },
+  }
 }
 
 async function auth (app: FastifyInstance, opts: AuthOptions): Promise<void> {

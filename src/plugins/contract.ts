@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import type { Handlers } from '../../generated/handlers.js'
 import { HttpProblem } from '../errors.js'
 import { loadSpec, type OpenApiDocument } from '../spec.js'
-import { securityHandlers } from './auth.js'
+import { createSecurityHandlers } from './auth.js'
 
 export interface ContractOptions {
   handlers: Handlers
@@ -85,7 +85,7 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
 
   await app.register(openapiGlue, {
     specification: spec,
-    securityHandlers,
+    securityHandlers: createSecurityHandlers(app.db),
     operationResolver: (operationId: string) => {
       const handler = handlers[operationId]
       return handler === undefined ? notImplemented : adapt(handler, mediaTypes.get(operationId))
@@ -93,4 +93,4 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   })
 }
 
-export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems'] })
+export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db'] })

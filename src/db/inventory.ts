@@ -1,0 +1,63 @@
+// Every query on the parts catalogue. Prices go in as two-decimal text and come out as numeric
+// text, so no float ever meets the numeric column.
+import type { Kysely } from 'kysely'
+import { conflict } from '../errors.js'
+import { toNumeric } from '../lib/money.js'
+import { offsetOf, type PageRequest } from '../lib/pagination.js'
+import { pageWithTotal, type Page } from './paging.js'
+import { isStillReferenced } from './pg-errors.js'
+import type { Database, InventoryRow } from './schema.js'
+
+const COLUMNS = ['id', 'name', 'price'] as const
+
+export type PartRecord = Pick<InventoryRow, (typeof COLUMNS)[number]>
+
+/** `price` is the API's number. */
+export interface PartValues { name: string, price: number }
+
+export async function insertPart (db: Kysely<Database>, values: PartValues): Promise<PartRecord> {
+  return await db.insertInto('inventory')
+    .values({ name: values.name, price: toNumeric(values.price) })
+    .returning(COLUMNS)
+    .executeTakeFirstOrThrow()
+}
+
+export async function findPart (db: Kysely<Database>, id: number): Promise<PartRecord | undefined> {
+  return await db.selectFrom('inventory').select(COLUMNS).where('id', '=', id).executeTakeFirst()
+}
+
+/** One page of the catalogue by id, and the size of the whole of it. */
+export async function listParts (db: Kysely<Database>, page: PageRequest): Promise<Page<PartRecord>> {
+  const offset = offsetOf(page)
+  const rows = await db.selectFrom('inventory')
+    .select((eb) => [...COLUMNS, eb.fn.countAll<number>().over().as('total_count')])
+    .orderBy('id')
+    .limit(page.per_page)
+    .offset(offset)
+    .execute()
+  const { total } = await pageWithTotal(rows, offset, async () => {
+    const { count } = await db.selectFrom('inventory').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
+    return count
+  })
+  return { rows: rows.map(({ id, name, price }) => ({ id, name, price })), total }
+}
+
+/** Undefined when no part has that id. */
+export async function updatePart (db: Kysely<Database>, id: number, values: PartValues): Promise<PartRecord | undefined> {
+  return await db.updateTable('inventory')
+    .set({ name: values.name, price: toNumeric(values.price) })
+    .where('id', '=', id)
+    .returning(COLUMNS)
+    .executeTakeFirst()
+}
+
+/** False when no part has that id; a part on any ticket is kept by the foreign key (409). */
+export async function deletePart (db: Kysely<Database>, id: number): Promise<boolean> {
+  try {
+    const result = await db.deleteFrom('inventory').where('id', '=', id).executeTakeFirst()
+    return result.numDeletedRows > 0n
+  } catch (err) {
+    if (isStillReferenced(err, 'ticket_parts_part_id_fkey')) throw conflict('The part is used on a service ticket.')
+    throw err
+  }
+}

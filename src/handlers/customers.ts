@@ -1,0 +1,79 @@
+// Customers: sign-up, login, and the owner-or-mechanic record operations. The `bearer` security
+// handler has already checked the token and its role; ownership needs the path id, so it is here.
+import type { FastifyRequest } from 'fastify'
+import type { Handlers } from '../../generated/handlers.js'
+import {
+  deleteCustomer,
+  findCustomerById,
+  findCustomerLoginByEmail,
+  insertCustomer,
+  listCustomers,
+  updateCustomer,
+} from '../db/customers.js'
+import { forbidden, notFound, unauthorized } from '../errors.js'
+import { paginated } from '../lib/pagination.js'
+import { callerId } from '../plugins/auth.js'
+import { toCustomer } from '../views/customers.js'
+import type { Deps } from './deps.js'
+
+type CustomerHandlers = Pick<Handlers,
+  'createCustomer' | 'loginCustomer' | 'listCustomers' | 'getCustomer' | 'updateCustomer' | 'deleteCustomer'>
+
+/**
+ * A customer token reaches only its own id; a mechanic reaches any. Checked before the lookup, so
+ * another customer's id answers 403 whether or not it exists and existence is not revealed.
+ */
+function assertOwnerOrMechanic (req: FastifyRequest, customerId: number): void {
+  if (req.user.role === 'customer' && callerId(req) !== customerId) {
+    throw forbidden('A customer may only access their own record.')
+  }
+}
+
+export function customerHandlers ({ db, passwords, issueToken }: Deps): CustomerHandlers {
+  return {
+    async createCustomer (req) {
+      const { name, email, phone, password } = req.body
+      const row = await insertCustomer(db, { name, email, phone, password_hash: await passwords.hash(password) })
+      return { status: 201, body: toCustomer(row), headers: { location: `/customers/${row.id}` } }
+    },
+
+    async loginCustomer (req) {
+      const { email, password } = req.body
+      const account = await findCustomerLoginByEmail(db, email)
+      // An unknown email still pays for one verification, so timing cannot tell it from a wrong password.
+      const valid = await passwords.verify(password, account?.password_hash ?? passwords.decoyHash)
+      if (account === undefined || !valid) throw unauthorized('Email or password is wrong.')
+      return { status: 200, body: issueToken('customer', account.id) }
+    },
+
+    async listCustomers (req) {
+      const { rows, total } = await listCustomers(db, req.query)
+      return paginated(req.url, req.query, rows.map(toCustomer), total)
+    },
+
+    async getCustomer (req) {
+      const id = req.params.customer_id
+      assertOwnerOrMechanic(req, id)
+      const row = await findCustomerById(db, id)
+      if (row === undefined) throw notFound('customer', id)
+      return { status: 200, body: toCustomer(row) }
+    },
+
+    async updateCustomer (req) {
+      const id = req.params.customer_id
+      assertOwnerOrMechanic(req, id)
+      const { name, email, phone, password } = req.body
+      const password_hash = password === undefined ? undefined : await passwords.hash(password)
+      const row = await updateCustomer(db, id, { name, email, phone, password_hash })
+      if (row === undefined) throw notFound('customer', id)
+      return { status: 200, body: toCustomer(row) }
+    },
+
+    async deleteCustomer (req) {
+      const id = req.params.customer_id
+      assertOwnerOrMechanic(req, id)
+      if (!await deleteCustomer(db, id)) throw notFound('customer', id)
+      return { status: 204 }
+    },
+  }
+}

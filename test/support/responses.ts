@@ -1,0 +1,37 @@
+// Assertions shared by the resource test files: every response is also checked against the
+// contract, and every error must be problem+json.
+import type { LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
+import type { components } from '../../generated/api.js'
+import { expectContract } from './contract.js'
+
+export type Problem = components['schemas']['Problem']
+export type ValidationProblem = components['schemas']['ValidationProblem']
+
+/** Asserts the status, then the contract; returns the parsed body. */
+export function expectOk<T> (t: Test, res: LightMyRequestResponse, operationId: string, status: number): T {
+  t.equal(res.statusCode, status, `${operationId} answers ${status}`, { body: res.body })
+  return expectContract(res, operationId) as T
+}
+
+/** Asserts an RFC 9457 answer with this status that the contract declares for the operation. */
+export function expectProblem<T extends Problem = Problem> (t: Test, res: LightMyRequestResponse, operationId: string, status: number, message?: string): T {
+  t.equal(res.statusCode, status, message ?? `${operationId} answers ${status}`, { body: res.body })
+  t.match(res.headers['content-type'], /^application\/problem\+json\b/, 'as problem+json')
+  return expectContract(res, operationId) as T
+}
+
+/** A 400 must name every field given here, by JSON pointer and location. */
+export function expectInvalid (t: Test, res: LightMyRequestResponse, operationId: string, fields: Array<{ name: string, in: string }>): ValidationProblem {
+  const body = expectProblem<ValidationProblem>(t, res, operationId, 400)
+  t.equal(body.type, '/problems/validation-error')
+  for (const field of fields) {
+    t.ok(body.errors.some((e) => e.name === field.name && e.in === field.in), `names ${field.in} ${field.name}`, { errors: body.errors })
+  }
+  return body
+}
+
+/** No response body may carry a password or its hash, under any key. */
+export function expectNoSecrets (t: Test, res: LightMyRequestResponse): void {
+  t.notMatch(res.body, /password|scrypt\$/i, 'no password or hash in the body')
+}
