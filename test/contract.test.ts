@@ -95,9 +95,15 @@ t.test('contract wiring', async (t) => {
     t.equal(json.statusCode, 400)
     expectContract(json, 'loginCustomer')
     const media = await app.inject({ method: 'POST', url: '/customers/login', headers: { 'content-type': 'text/plain' }, payload: 'hello' })
-    t.equal(media.statusCode, 415)
+    t.equal(media.statusCode, 415, 'text/plain is not parsed, so it cannot slip past validation')
     t.equal(media.headers['content-type'], 'application/problem+json; charset=utf-8')
-    t.match(media.json(), { status: 415, title: 'Unsupported Media Type' })
+    t.match(expectContract(media, 'loginCustomer'), { status: 415, title: 'Unsupported Media Type' })
+    const none = await app.inject({ method: 'POST', url: '/customers/login' })
+    t.equal(none.statusCode, 400, 'no body at all is a 400, not an unvalidated handler call')
+    t.match(expectContract(none, 'loginCustomer'), { errors: [{ name: '/', in: 'body', reason: 'is required' }] })
+    const huge = await app.inject({ method: 'POST', url: '/customers', payload: { name: 'x'.repeat(70 * 1024) } })
+    t.equal(huge.statusCode, 413)
+    expectContract(huge, 'createCustomer')
   })
 
   t.test('an unknown route is a 404 problem', async (t) => {
