@@ -467,7 +467,7 @@ export interface components {
          */
         Id: number;
         /**
-         * @description A person's full name.
+         * @description A person's full name; control characters are refused.
          * @example Ada Lovelace
          */
         PersonName: string;
@@ -640,7 +640,7 @@ export interface components {
              * @description The day of the service.
              */
             service_date: string;
-            /** @description What is to be done. */
+            /** @description What is to be done; line breaks are kept, NUL bytes refused. */
             service_desc: string;
             /** @description Ids of mechanics to assign. */
             mechanic_ids?: components["schemas"]["Id"][];
@@ -653,7 +653,7 @@ export interface components {
              * @description The day of the service.
              */
             service_date: string;
-            /** @description What is to be done. */
+            /** @description What is to be done; line breaks are kept, NUL bytes refused. */
             service_desc: string;
         };
         /** @description Mechanics to assign to and unassign from a ticket. */
