@@ -1,16 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AbortedTransactionError, sql, type Kysely } from 'kysely'
 import t, { type Test } from 'tap'
 import { createDatabase } from '../src/db/connect.js'
 import { pingDatabase } from '../src/db/health.js'
-import { migrateDown, migrateToLatest } from '../src/db/migrate.js'
+import { MIGRATION_FOLDER, migrateDown, migrateToLatest } from '../src/db/migrate.js'
 import type { Database } from '../src/db/schema.js'
 import { createTestPostgres } from './support/databases.js'
 
-const MIGRATION = '2026_11_30_0000_initial_schema'
-const TABLES = ['customers', 'inventory', 'mechanics', 'service_mechanics', 'service_tickets', 'ticket_parts']
+// Every migration file, in the order the Migrator applies them (by name).
+const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
+const TABLES = ['customers', 'inventory', 'mechanics', 'row_counts', 'service_mechanics', 'service_tickets', 'ticket_parts']
 
 type Tap = Test
 
@@ -73,12 +74,14 @@ function driverSuite (t: Tap, open: (t: Tap) => Promise<Kysely<Database>>): void
 
   t.test('migrations apply up, down and up again', async (t) => {
     const up = await migrateToLatest(db)
-    t.same(up.map((r) => [r.migrationName, r.direction, r.status]), [[MIGRATION, 'Up', 'Success']])
+    t.same(up.map((r) => [r.migrationName, r.direction, r.status]), MIGRATIONS.map((m) => [m, 'Up', 'Success']))
     t.same(await appTables(db), TABLES)
     t.same(await migrateToLatest(db), [], 'nothing left to apply')
 
-    const down = await migrateDown(db)
-    t.same(down.map((r) => [r.migrationName, r.direction, r.status]), [[MIGRATION, 'Down', 'Success']])
+    for (const migration of [...MIGRATIONS].reverse()) {
+      const down = await migrateDown(db)
+      t.same(down.map((r) => [r.migrationName, r.direction, r.status]), [[migration, 'Down', 'Success']])
+    }
     t.same(await appTables(db), [])
     const { rows: functions } = await sql`select 1 from pg_proc where proname = 'service_mechanics_maintain_ticket_count'`.execute(db)
     t.equal(functions.length, 0, 'trigger function dropped')
@@ -86,6 +89,25 @@ function driverSuite (t: Tap, open: (t: Tap) => Promise<Kysely<Database>>): void
 
     await migrateToLatest(db)
     t.same(await appTables(db), TABLES)
+  })
+
+  t.test('row_counts follows every insert and delete, several rows per statement too', async (t) => {
+    const count = async (table: 'customers' | 'inventory') => {
+      const { rows: [row] } = await sql<{ maintained: number, actual: number }>`
+        select (select n from row_counts where table_name = ${table}) as maintained,
+               (select count(*) from ${sql.table(table)}) as actual`.execute(db)
+      return row
+    }
+    const before = await count('inventory')
+    t.equal(before?.maintained, before?.actual)
+    const ids = await db.insertInto('inventory').values([{ name: 'A', price: 1 }, { name: 'B', price: 2 }, { name: 'C', price: 3 }]).returning('id').execute()
+    t.equal((await count('inventory'))?.maintained, (before?.actual ?? 0) + 3)
+    await db.deleteFrom('inventory').where('id', 'in', ids.slice(0, 2).map((r) => r.id)).execute()
+    const after = await count('inventory')
+    t.equal(after?.maintained, after?.actual)
+    t.equal(after?.maintained, (before?.actual ?? 0) + 1)
+    const customers = await count('customers')
+    t.equal(customers?.maintained, customers?.actual)
   })
 
   t.test('columns come back as schema.ts declares, identically on both drivers', async (t) => {

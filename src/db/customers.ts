@@ -2,7 +2,8 @@
 // the other reads select the public columns, so a hash cannot reach a response by accident.
 import type { ExpressionBuilder, Kysely } from 'kysely'
 import { conflict } from '../errors.js'
-import { offsetOf, type PageRequest } from '../lib/pagination.js'
+import type { PageRequest } from '../lib/pagination.js'
+import { countRows, inPageOrder, planPage, type Page } from './paging.js'
 import { isStillReferenced, isUniqueViolation } from './pg-errors.js'
 import type { CustomerRow, Database } from './schema.js'
 
@@ -47,12 +48,13 @@ export async function findCustomerLoginByEmail (db: Kysely<Database>, email: str
 }
 
 /** One page, oldest first, and the size of the whole list. */
-export async function listCustomers (db: Kysely<Database>, page: PageRequest): Promise<{ rows: CustomerRecord[], total: number }> {
-  const [rows, count] = await Promise.all([
-    db.selectFrom('customers').select(COLUMNS).orderBy('id').limit(page.per_page).offset(offsetOf(page)).execute(),
-    db.selectFrom('customers').select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
-  ])
-  return { rows, total: count.total }
+export async function listCustomers (db: Kysely<Database>, page: PageRequest): Promise<Page<CustomerRecord>> {
+  const total = await countRows(db, 'customers')
+  const plan = planPage(total, page)
+  if (plan === undefined) return { rows: [], total }
+  const rows = await db.selectFrom('customers').select(COLUMNS)
+    .orderBy('id', plan.direction).limit(plan.limit).offset(plan.offset).execute()
+  return { rows: inPageOrder(rows, plan), total }
 }
 
 /** Undefined when no customer has that id. */

@@ -3,8 +3,8 @@
 import type { Kysely } from 'kysely'
 import { conflict } from '../errors.js'
 import { toNumeric } from '../lib/money.js'
-import { offsetOf, type PageRequest } from '../lib/pagination.js'
-import { pageWithTotal, type Page } from './paging.js'
+import type { PageRequest } from '../lib/pagination.js'
+import { countRows, inPageOrder, planPage, type Page } from './paging.js'
 import { isStillReferenced } from './pg-errors.js'
 import type { Database, InventoryRow } from './schema.js'
 
@@ -28,18 +28,12 @@ export async function findPart (db: Kysely<Database>, id: number): Promise<PartR
 
 /** One page of the catalogue by id, and the size of the whole of it. */
 export async function listParts (db: Kysely<Database>, page: PageRequest): Promise<Page<PartRecord>> {
-  const offset = offsetOf(page)
-  const rows = await db.selectFrom('inventory')
-    .select((eb) => [...COLUMNS, eb.fn.countAll<number>().over().as('total_count')])
-    .orderBy('id')
-    .limit(page.per_page)
-    .offset(offset)
-    .execute()
-  const { total } = await pageWithTotal(rows, offset, async () => {
-    const { count } = await db.selectFrom('inventory').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
-    return count
-  })
-  return { rows: rows.map(({ id, name, price }) => ({ id, name, price })), total }
+  const total = await countRows(db, 'inventory')
+  const plan = planPage(total, page)
+  if (plan === undefined) return { rows: [], total }
+  const rows = await db.selectFrom('inventory').select(COLUMNS)
+    .orderBy('id', plan.direction).limit(plan.limit).offset(plan.offset).execute()
+  return { rows: inPageOrder(rows, plan), total }
 }
 
 /** Undefined when no part has that id. */

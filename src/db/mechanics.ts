@@ -4,6 +4,7 @@ import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import { conflict } from '../errors.js'
 import { toNumeric } from '../lib/money.js'
 import { offsetOf, type PageRequest } from '../lib/pagination.js'
+import { countRows, inPageOrder, planPage, type Page } from './paging.js'
 import { isUniqueViolation } from './pg-errors.js'
 import type { Database, MechanicRow } from './schema.js'
 
@@ -55,16 +56,17 @@ export async function findMechanicLoginByEmail (db: Kysely<Database>, email: str
 }
 
 /** One page, oldest first, and the size of the whole list. */
-export async function listMechanics (db: Kysely<Database>, page: PageRequest): Promise<{ rows: MechanicRecord[], total: number }> {
-  const [rows, total] = await Promise.all([
-    db.selectFrom('mechanics').select(COLUMNS).orderBy('id').limit(page.per_page).offset(offsetOf(page)).execute(),
-    countMechanics(db),
-  ])
-  return { rows, total }
+export async function listMechanics (db: Kysely<Database>, page: PageRequest): Promise<Page<MechanicRecord>> {
+  const total = await countRows(db, 'mechanics')
+  const plan = planPage(total, page)
+  if (plan === undefined) return { rows: [], total }
+  const rows = await db.selectFrom('mechanics').select(COLUMNS)
+    .orderBy('id', plan.direction).limit(plan.limit).offset(plan.offset).execute()
+  return { rows: inPageOrder(rows, plan), total }
 }
 
 /** One page of the workload ranking: most tickets first, ties by id, read off the maintained counter. */
-export async function rankMechanics (db: Kysely<Database>, page: PageRequest): Promise<{ rows: RankedMechanicRecord[], total: number }> {
+export async function rankMechanics (db: Kysely<Database>, page: PageRequest): Promise<Page<RankedMechanicRecord>> {
   const [rows, total] = await Promise.all([
     db.selectFrom('mechanics')
       .select(RANKED_COLUMNS)
@@ -73,14 +75,9 @@ export async function rankMechanics (db: Kysely<Database>, page: PageRequest): P
       .limit(page.per_page)
       .offset(offsetOf(page))
       .execute(),
-    countMechanics(db),
+    countRows(db, 'mechanics'),
   ])
   return { rows, total }
-}
-
-async function countMechanics (db: Kysely<Database>): Promise<number> {
-  const { total } = await db.selectFrom('mechanics').select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow()
-  return total
 }
 
 /** Undefined when no mechanic has that id. */

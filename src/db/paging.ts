@@ -1,12 +1,52 @@
-// List queries select `count(*) over () as total_count` beside the page's rows, so a page and the
-// total of the whole list arrive in one round trip. Only a page past the end has no row to carry
-// the total; then (and only then) it costs a second query.
+// How list queries find a page and the size of the whole list without costs that grow with it.
+import type { Kysely } from 'kysely'
+import { offsetOf, type PageRequest } from '../lib/pagination.js'
+import type { Database } from './schema.js'
 
 export interface Page<R> {
   rows: R[]
   total: number
 }
 
+/** The tables whose size row_counts maintains (see migrations/2026_11_30_0100_row_counts.ts). */
+export type CountedTable = 'customers' | 'mechanics' | 'inventory' | 'service_tickets'
+
+/** The size of a whole table, read off the trigger-maintained counter: one primary-key lookup. */
+export async function countRows (db: Kysely<Database>, table: CountedTable): Promise<number> {
+  const row = await db.selectFrom('row_counts').select('n').where('table_name', '=', table).executeTakeFirst()
+  return row?.n ?? 0
+}
+
+export interface PagePlan {
+  /** Walk the id index this way… */
+  direction: 'asc' | 'desc'
+  limit: number
+  offset: number
+  /** …and reverse the rows afterwards when walking from the far end. */
+  reversed: boolean
+}
+
+/**
+ * An OFFSET scan costs as many index entries as it skips, so a page in the far half of the list
+ * is read from the other end instead: the last page of a million rows costs what the first does.
+ * Undefined when the page lies past the end.
+ */
+export function planPage (total: number, page: PageRequest, direction: 'asc' | 'desc' = 'asc'): PagePlan | undefined {
+  const offset = offsetOf(page)
+  if (offset >= total) return undefined
+  const limit = Math.min(page.per_page, total - offset)
+  const after = total - offset - limit
+  if (after >= offset) return { direction, limit, offset, reversed: false }
+  return { direction: direction === 'asc' ? 'desc' : 'asc', limit, offset: after, reversed: true }
+}
+
+/** Applies a plan's row order to rows read in plan.direction. */
+export const inPageOrder = <R>(rows: R[], plan: PagePlan): R[] => plan.reversed ? rows.reverse() : rows
+
+/**
+ * For filtered lists (no maintained count): the page's rows carry `count(*) over ()`, so rows and
+ * total arrive in one round trip; only a page past the end needs a second query to count.
+ */
 export async function pageWithTotal<R extends { total_count: number }> (
   rows: R[],
   offset: number,

@@ -61,6 +61,12 @@ export interface TicketPartTable {
   quantity: number
 }
 
+/** Maintained by triggers; the API only reads it. int8, which both drivers return as a number. */
+export interface RowCountTable {
+  table_name: string
+  n: number
+}
+
 export interface Database {
   customers: CustomerTable
   mechanics: MechanicTable
@@ -68,6 +74,7 @@ export interface Database {
   service_tickets: ServiceTicketTable
   service_mechanics: ServiceMechanicTable
   ticket_parts: TicketPartTable
+  row_counts: RowCountTable
 }
 
 export type CustomerRow = Selectable<CustomerTable>
