@@ -19,6 +19,14 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** How long start-up retries an unreachable database (default 20 s). */
   databaseStartupTimeoutMs?: number
+  /**
+   * How long a client may take to send one whole request, headers and body (default 30 s); past it
+   * the connection gets a 408 and is closed, however slowly the client keeps trickling bytes.
+   * Lowered by tests only: the environment variables are fixed by the contract.
+   */
+  requestTimeoutMs?: number
+  /** PGlite only: start from this dump of a migrated database (the test runner makes one). */
+  pgliteSnapshot?: Blob
 }
 
 /** Fields that never reach a log line, wherever they appear in the logged object. */
@@ -28,13 +36,17 @@ export const REDACTED_LOG_PATHS = [
 ]
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const requestTimeout = options.requestTimeoutMs ?? 30_000
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
     bodyLimit: 64 * 1024, // the largest valid body (a ticket description) is a few KiB
     connectionTimeout: 30_000,
     // The db plugin may retry an unreachable database, and a cold PGlite takes 10-20 s to start.
     pluginTimeout: (options.databaseStartupTimeoutMs ?? 20_000) + 60_000,
-    requestTimeout: 30_000,
+    requestTimeout,
+    // Node enforces requestTimeout only when it sweeps its connections, every 30 s by default, so a
+    // slowloris could hold a connection for up to twice the timeout; sweep at a tenth of it (≤ 1 s).
+    http: { connectionsCheckingInterval: Math.min(1_000, Math.ceil(requestTimeout / 10)) },
     // ids, pages and headers come from the contract; no route needs the case-insensitive or
     // trailing-slash leniency, and it would give one resource two URLs.
     routerOptions: { ignoreTrailingSlash: false },
@@ -55,7 +67,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // 5. Security headers and CORS, on every answer including errors.
   await app.register(securityHeaders)
   // 6. The database, migrated to the latest schema.
-  await app.register(db, { database: config.database, startupTimeoutMs: options.databaseStartupTimeoutMs })
+  await app.register(db, { database: config.database, startupTimeoutMs: options.databaseStartupTimeoutMs, pgliteSnapshot: options.pgliteSnapshot })
   // 7. Tokens and the bearer security handler.
   await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds })
   // 8. Caching: reads the routes' x-cache / x-invalidates, so before the routes exist.

@@ -1,6 +1,7 @@
 // One app per test file on a fresh database: PGlite in memory by default, a throwaway PostgreSQL
 // database when the runner sets TEST_DRIVER=pg (it does when TEST_DATABASE_URL is set).
 import { randomUUID } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { buildApp } from '../src/app.js'
@@ -33,10 +34,16 @@ export async function testEnv (t: Test, env: Record<string, string> = {}): Promi
   return { ...base, ...env }
 }
 
+/** The migrated PGlite dump that scripts/run-tests.ts makes, when the suite runs through it. */
+export function pgliteSnapshot (): Blob | undefined {
+  const path = process.env.TEST_PGLITE_SNAPSHOT
+  return path === undefined || usingPostgres() || !existsSync(path) ? undefined : new Blob([readFileSync(path)])
+}
+
 /** Builds the real app on a fresh database and closes it when `t` ends. */
 export async function buildTestApp (t: Test, env: Record<string, string> = {}): Promise<FastifyInstance> {
   const config = loadConfig({ env: await testEnv(t, env), dotenvPath: false })
-  const app = await buildApp(config)
+  const app = await buildApp(config, { pgliteSnapshot: pgliteSnapshot() })
   t.teardown(() => app.close())
   await app.ready()
   return app

@@ -19,6 +19,8 @@ export interface DbOptions {
   database: DatabaseConfig
   /** How long start-up keeps retrying an unreachable database before it gives up. */
   startupTimeoutMs?: number
+  /** PGlite only: a data-directory dump to start from (see CreateDatabaseOptions). */
+  pgliteSnapshot?: Blob
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -50,8 +52,13 @@ async function migrateWhenReachable (app: FastifyInstance, kysely: Kysely<Databa
 async function db (app: FastifyInstance, opts: DbOptions): Promise<void> {
   const kysely = await createDatabase(opts.database, {
     onIdleClientError: (err) => app.log.warn({ err }, 'an idle database connection failed'),
+    ...(opts.pgliteSnapshot === undefined ? {} : { pgliteSnapshot: opts.pgliteSnapshot }),
   })
-  app.addHook('onClose', async () => { await kysely.destroy() })
+  app.addHook('onClose', async () => {
+    await kysely.destroy()
+    // Shutdown's evidence that the pool (or PGlite) was closed, not abandoned to process exit.
+    app.log.info('database connections closed')
+  })
   try {
     await migrateWhenReachable(app, kysely, opts.startupTimeoutMs ?? 20_000)
   } catch (err) {
