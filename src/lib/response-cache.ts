@@ -1,32 +1,40 @@
 // Where cached responses live: in this process, or in Redis to share them between instances.
-// Entries are keyed by a collection *version*; a write bumps the version instead of hunting for
+// Entries are keyed by a collection *version*; a write replaces the version instead of hunting for
 // keys to delete, so every entry of the old version becomes unreachable at once, on every instance.
+// Versions are random, never counters: ETags are built from them, and a counter starts again from 0
+// after a restart (or a Redis restart or eviction), so an old ETag would match changed data.
+import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 
 export interface CachedResponse { body: string, headers: Record<string, string> }
 
 export interface ResponseCache {
   /** The collection's current version, or undefined while the store is unreachable (serve uncached). */
-  version: (collection: string) => Promise<number | undefined>
-  /** Makes every entry of these collections unreachable. */
+  version: (collection: string) => Promise<string | undefined>
+  /** Makes every entry of these collections unreachable (on Redis: as soon as it is reachable). */
   invalidate: (collections: readonly string[]) => Promise<void>
   get: (key: string) => Promise<CachedResponse | undefined>
   set: (key: string, value: CachedResponse) => Promise<void>
 }
 
+/** 64 random bits: unique across restarts and instances. */
+const newVersion = (): string => randomBytes(8).toString('base64url')
+
 /** A bounded LRU map: reads move an entry to the back, inserts evict from the front. */
 export class MemoryResponseCache implements ResponseCache {
-  readonly #versions = new Map<string, number>()
+  readonly #versions = new Map<string, string>()
   readonly #entries = new Map<string, CachedResponse>()
 
   constructor (readonly maxEntries = 1000) {}
 
-  async version (collection: string): Promise<number> {
-    return this.#versions.get(collection) ?? 0
+  async version (collection: string): Promise<string> {
+    let version = this.#versions.get(collection)
+    if (version === undefined) this.#versions.set(collection, version = newVersion())
+    return version
   }
 
   async invalidate (collections: readonly string[]): Promise<void> {
-    for (const c of collections) this.#versions.set(c, (this.#versions.get(c) ?? 0) + 1)
+    for (const c of collections) this.#versions.set(c, newVersion())
   }
 
   async get (key: string): Promise<CachedResponse | undefined> {
@@ -50,23 +58,24 @@ const PREFIX = 'mst:cache:'
 const ENTRY_TTL_SECONDS = 600
 
 export class RedisResponseCache implements ResponseCache {
-  readonly #known = new Set<string>()
+  /** Collections whose invalidation failed while Redis was unreachable: retried before anything else. */
+  readonly #pending = new Set<string>()
 
   constructor (readonly redis: Redis, readonly onError: (err: Error) => void = () => {}) {
-    // Writes made while Redis was unreachable could not bump versions, so entries cached before
-    // the outage may be stale: on reconnecting, every instance bumps every collection it knows.
-    let wasReady = false
-    redis.on('ready', () => {
-      if (wasReady) this.invalidate([...this.#known]).catch(onError)
-      wasReady = true
-    })
-    if (redis.status === 'ready') wasReady = true
+    // Other instances may be serving answers from before those writes: retry as soon as Redis is
+    // back, not only when this instance next reads.
+    redis.on('ready', () => { this.#retryPending().catch(onError) })
   }
 
-  async version (collection: string): Promise<number | undefined> {
-    this.#known.add(collection)
+  async version (collection: string): Promise<string | undefined> {
+    const key = `${PREFIX}version:${collection}`
     try {
-      return Number(await this.redis.get(`${PREFIX}version:${collection}`) ?? 0)
+      await this.#retryPending()
+      const current = await this.redis.get(key)
+      if (current !== null) return current
+      // First use, or Redis lost its data: a fresh version, unless another instance set one first.
+      const fresh = newVersion()
+      return await this.redis.set(key, fresh, 'NX') === 'OK' ? fresh : await this.redis.get(key) ?? undefined
     } catch (err) {
       this.onError(err as Error)
       return undefined
@@ -75,14 +84,19 @@ export class RedisResponseCache implements ResponseCache {
 
   async invalidate (collections: readonly string[]): Promise<void> {
     if (collections.length === 0) return
-    for (const c of collections) this.#known.add(c)
+    for (const c of collections) this.#pending.add(c)
     try {
-      const pipeline = this.redis.multi()
-      for (const c of collections) pipeline.incr(`${PREFIX}version:${c}`)
-      await pipeline.exec()
+      await this.#retryPending()
     } catch (err) {
       this.onError(err as Error)
     }
+  }
+
+  async #retryPending (): Promise<void> {
+    if (this.#pending.size === 0) return
+    const collections = [...this.#pending]
+    await this.redis.mset(Object.fromEntries(collections.map((c) => [`${PREFIX}version:${c}`, newVersion()])))
+    for (const c of collections) this.#pending.delete(c)
   }
 
   async get (key: string): Promise<CachedResponse | undefined> {

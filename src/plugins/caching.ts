@@ -1,6 +1,6 @@
 // Owns HTTP and server-side caching, driven by the contract: an operation with `x-cache` is served
 // from the response cache with an ETag (304 on If-None-Match), and an operation with
-// `x-invalidates` bumps those collections' versions before its successful answer leaves.
+// `x-invalidates` replaces those collections' versions before its successful answer leaves.
 // Everything else gets `Cache-Control: no-store`. Register after redis and auth, before contract.
 // @see https://github.com/fastify/fastify-caching
 import { createHash } from 'node:crypto'
@@ -14,8 +14,8 @@ declare module 'fastify' {
     responseCache: ResponseCache
   }
   interface FastifyRequest {
-    /** Set on a cache miss: where onSend stores the answer. */
-    cacheKey: string | undefined
+    /** Set on a cache miss: where onSend stores the answer, and its validator. */
+    cacheEntry: { key: string, tag: string } | undefined
   }
 }
 
@@ -47,26 +47,37 @@ export function matchesIfNoneMatch (header: string | undefined, tag: string): bo
 
 function cachedRead (cache: ResponseCache, declared: CacheDeclaration, routeUrl: string): { lookup: preHandlerHookHandler, store: onSendHookHandler } {
   const cacheControl = `${declared.scope}, no-cache`
+  /** Only a 200 or a 304 carries the validator: a 404 or a 403 of a cached route must not. */
+  const validate = (reply: FastifyReply, tag: string): void => {
+    reply.etag(tag, 0) // lifetime 0: @fastify/caching's own URL-blind etag store keeps nothing
+    reply.header('cache-control', cacheControl)
+    if (declared.scope === 'private') reply.header('vary', 'authorization')
+  }
   return {
     async lookup (req: FastifyRequest, reply: FastifyReply) {
-      req.cacheKey = undefined
+      req.cacheEntry = undefined
       const version = await cache.version(declared.collection)
       if (version === undefined) return // the store is unreachable: answer fresh, without a validator
       // Validated params and query (defaults filled in), so `?page=1` and `` share one entry.
       const key = `${declared.collection}:v${version}:${routeUrl}:${JSON.stringify(req.params)}:${JSON.stringify(req.query)}`
-      const tag = `"${declared.collection}-v${version}-${createHash('sha1').update(key).digest('base64url').slice(0, 16)}"`
-      reply.etag(tag, 0) // lifetime 0: @fastify/caching's own URL-blind etag store keeps nothing
-      reply.header('cache-control', cacheControl)
-      if (declared.scope === 'private') reply.header('vary', 'authorization')
-      if (matchesIfNoneMatch(req.headers['if-none-match'], tag)) return reply.code(304).send()
+      const tag = `"${declared.collection}-${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`
+      if (matchesIfNoneMatch(req.headers['if-none-match'], tag)) {
+        validate(reply, tag)
+        return reply.code(304).send()
+      }
       const hit = await cache.get(key)
-      if (hit !== undefined) return reply.headers(hit.headers).type('application/json; charset=utf-8').send(hit.body)
-      req.cacheKey = key
+      if (hit !== undefined) {
+        validate(reply, tag)
+        return reply.headers(hit.headers).type('application/json; charset=utf-8').send(hit.body)
+      }
+      req.cacheEntry = { key, tag }
     },
     async store (req: FastifyRequest, reply: FastifyReply, payload: unknown) {
-      if (req.cacheKey !== undefined && reply.statusCode === 200 && typeof payload === 'string') {
+      const entry = req.cacheEntry
+      if (entry !== undefined && reply.statusCode === 200 && typeof payload === 'string') {
+        validate(reply, entry.tag) // replaces the no-store that @fastify/caching's earlier hook set
         const link = reply.getHeader('link')
-        await cache.set(req.cacheKey, { body: payload, headers: typeof link === 'string' ? { link } : {} })
+        await cache.set(entry.key, { body: payload, headers: typeof link === 'string' ? { link } : {} })
       }
       return payload
     },
@@ -85,7 +96,7 @@ async function caching (app: FastifyInstance): Promise<void> {
     ? new MemoryResponseCache()
     : new RedisResponseCache(app.redis)
   app.decorate('responseCache', cache)
-  app.decorateRequest('cacheKey', undefined)
+  app.decorateRequest('cacheEntry', undefined)
 
   await app.register(fastifyCaching, { privacy: 'no-store' })
 

@@ -1,11 +1,13 @@
-// Owns rate limiting: a blanket limit per client on every route, and the stricter named policies
-// that operations declare in openapi.yaml with `x-rate-limit`. Counters live in Redis when there is
-// one (shared by every instance) and fail open while it is unreachable.
+// Owns rate limiting: a blanket limit per client on every route, and on top of it the stricter named
+// policies that operations declare in openapi.yaml with `x-rate-limit`. Counters live in Redis when
+// there is one (shared by every instance), and in this process while it is unreachable.
 // Register after redis and before problems (the not-found handler is limited too) and contract.
 // @see https://github.com/fastify/fastify-rate-limit
-import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit'
+import { createRequire } from 'node:module'
+import rateLimit, { normalizeIP, type CreateRateLimitOptions, type FastifyRateLimitStore } from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { HttpProblem } from '../errors.js'
 
 export interface LimitsOptions {
@@ -18,42 +20,94 @@ export interface LimitsOptions {
 export const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
 type Policy = (typeof RATE_LIMIT_POLICIES)[number]
 
+/** The plugin's own default: an IPv6 client is its /64, or one host could rotate past every limit. */
+const client = (req: FastifyRequest): string => normalizeIP(req.ip)
+
 /**
- * Login attempts count per client *and* email: one attacker spraying passwords cannot lock every
- * user out, and one account cannot be brute-forced from one address. Runs as a preHandler so the
- * body (and its email) has been parsed and validated.
+ * Login attempts count per client *and* email: one attacker guessing passwords cannot lock every
+ * user out, and one account cannot be brute-forced from one address (the blanket limit still caps
+ * how many emails one client may try). Runs as a preHandler, so the body has been validated.
  */
 function loginKey (req: FastifyRequest): string {
   const email = (req.body as { email?: unknown } | undefined)?.email
-  return `login|${req.ip}|${typeof email === 'string' ? email.toLowerCase() : ''}`
+  return `login|${req.routeOptions.url ?? ''}|${client(req)}|${typeof email === 'string' ? email.toLowerCase() : ''}`
 }
 
-function policy (name: Policy, opts: LimitsOptions): RateLimitOptions {
+function policy (name: Policy, opts: LimitsOptions): CreateRateLimitOptions {
   switch (name) {
-    case 'login': return { max: opts.loginMax, timeWindow: opts.window, hook: 'preHandler', keyGenerator: loginKey }
-    case 'signup': return { max: opts.signupMax, timeWindow: opts.window, keyGenerator: (req) => `signup|${req.ip}` }
+    case 'login': return { max: opts.loginMax, timeWindow: opts.window, keyGenerator: loginKey }
+    case 'signup': return { max: opts.signupMax, timeWindow: opts.window, keyGenerator: (req) => `signup|${client(req)}` }
   }
 }
 
 const isPolicy = (value: unknown): value is Policy => RATE_LIMIT_POLICIES.includes(value as Policy)
 
-async function limits (app: FastifyInstance, opts: LimitsOptions): Promise<void> {
-  // Must run before @fastify/rate-limit's own onRoute hook, which reads config.rateLimit.
-  app.addHook('onRoute', (route: RouteOptions) => {
-    const declared = (route.schema as Record<string, unknown> | undefined)?.['x-rate-limit']
-    if (declared === undefined) return
-    if (!isPolicy(declared)) throw new Error(`${route.url}: unknown x-rate-limit policy ${String(declared)}`)
-    route.config = { ...(route.config as object), rateLimit: policy(declared, opts) }
-  })
+const tooManyRequests = (seconds: number): HttpProblem =>
+  Object.assign(new HttpProblem(429, 'Too Many Requests', `Rate limit exceeded; retry in ${seconds} second${seconds === 1 ? '' : 's'}.`), { statusCode: 429 })
 
+// The plugin's stores are CommonJS without typings; the version is pinned in package.json.
+type StoreCtor<A extends unknown[]> = new (...args: A) => FastifyRateLimitStore
+const require = createRequire(import.meta.url)
+const RedisStore = require('@fastify/rate-limit/store/RedisStore') as StoreCtor<[continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, prefix: string]>
+const LocalStore = require('@fastify/rate-limit/store/LocalStore') as StoreCtor<[continueExceeding: boolean, exponentialBackoff: boolean]>
+
+/**
+ * Counts in Redis while it answers and in this process while it does not (or when a command fails
+ * or times out), so an outage leaves every limit holding per instance instead of lifting them all:
+ * a login brute force still meets its limit, and no request fails on Redis. `child` shares the
+ * store: every policy's key names the policy, so one namespace serves them all.
+ */
+function failoverStore (redis: Redis): StoreCtor<[unknown]> {
+  const shared = new RedisStore(false, false, redis, 'mst:rate-limit:')
+  const local = new LocalStore(false, false)
+  return class FailoverStore implements FastifyRateLimitStore {
+    incr: FastifyRateLimitStore['incr'] = (key, done, timeWindow, max) => {
+      if (redis.status !== 'ready') return local.incr(key, done, timeWindow, max)
+      shared.incr(key, (err, result) => err === null ? done(null, result) : local.incr(key, done, timeWindow, max), timeWindow, max)
+    }
+
+    child (): FastifyRateLimitStore { return this }
+  }
+}
+
+async function limits (app: FastifyInstance, opts: LimitsOptions): Promise<void> {
   await app.register(rateLimit, {
     global: true,
     max: opts.max,
     timeWindow: opts.window,
-    ...(app.redis === undefined ? {} : { redis: app.redis, nameSpace: 'mst:rate-limit:' }),
-    skipOnError: true, // Redis down: serve rather than fail (fail open), see plugins/redis.ts
-    errorResponseBuilder: (_req, context) =>
-      Object.assign(new HttpProblem(429, 'Too Many Requests', `Rate limit exceeded; retry in ${context.after}.`), { statusCode: 429 }),
+    ...(app.redis === undefined ? {} : { store: failoverStore(app.redis) }),
+    skipOnError: true, // a store error serves the request rather than failing it
+    errorResponseBuilder: (_req, context) => tooManyRequests(Math.ceil(context.ttl / 1000)),
+  })
+
+  // A policy is a second limit after the blanket one, not a replacement for it: a per-route
+  // `config.rateLimit` would replace it, and the plugin runs only one of its own hooks per request.
+  const enforcers = new Map<Policy, (req: FastifyRequest, reply: FastifyReply) => Promise<void>>()
+  const enforcer = (name: Policy) => {
+    const check = app.createRateLimit(policy(name, opts))
+    return async function enforcePolicy (req: FastifyRequest, reply: FastifyReply): Promise<void> {
+      const limit = await check(req)
+      if (limit.isAllowed) return
+      // The headers describe whichever limit the client will meet first.
+      const blanketRemaining = reply.getHeader('x-ratelimit-remaining')
+      if (limit.isExceeded || blanketRemaining === undefined || limit.remaining <= Number(blanketRemaining)) {
+        reply.header('x-ratelimit-limit', limit.max)
+          .header('x-ratelimit-remaining', limit.remaining)
+          .header('x-ratelimit-reset', limit.ttlInSeconds)
+      }
+      if (!limit.isExceeded) return
+      reply.header('retry-after', limit.ttlInSeconds)
+      throw tooManyRequests(limit.ttlInSeconds)
+    }
+  }
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const declared = (route.schema as Record<string, unknown> | undefined)?.['x-rate-limit']
+    if (declared === undefined) return
+    if (!isPolicy(declared)) throw new Error(`${route.url}: unknown x-rate-limit policy ${String(declared)}`)
+    let enforce = enforcers.get(declared)
+    if (enforce === undefined) enforcers.set(declared, enforce = enforcer(declared))
+    const preHandler = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler]
+    route.preHandler = [...preHandler, enforce]
   })
 }
 
