@@ -40,6 +40,17 @@ export const callerId = (req: FastifyRequest): number => Number(req.user.sub)
 
 const isRole = (value: unknown): value is Role => ROLES.includes(value as Role)
 
+/** The largest id a PostgreSQL `integer` column holds. */
+const MAX_ACCOUNT_ID = 2_147_483_647
+
+/**
+ * `sub` as we issue it: a string of a positive integer that fits the id columns. A `sub` of
+ * "9999999999" used to pass a digits-only check and reach the account lookup, where PostgreSQL
+ * refused it as out of range for integer: a 500 instead of a 401 (test/tokens.test.ts).
+ */
+const isAccountId = (value: unknown): value is string =>
+  typeof value === 'string' && /^[1-9]\d{0,9}$/.test(value) && Number(value) <= MAX_ACCOUNT_ID
+
 /**
  * Security handlers, keyed by the scheme names in openapi.yaml's `components.securitySchemes`.
  * `bearer` gets the roles the operation's requirement lists: a bad token is 401, a valid token of
@@ -54,7 +65,7 @@ export function createSecurityHandlers (db: Kysely<Database>) {
         throw unauthorized()
       }
       const { sub, role } = req.user
-      if (!isRole(role) || !/^[1-9]\d{0,9}$/.test(String(sub))) throw unauthorized()
+      if (!isRole(role) || !isAccountId(sub)) throw unauthorized()
       if (!roles.includes(role)) throw forbidden(`This operation is for ${roles.join(' or ')} tokens only.`)
       if (!await accountExists(db, role, Number(sub))) throw unauthorized('The account of this token no longer exists.')
     },
@@ -65,8 +76,9 @@ async function auth (app: FastifyInstance, opts: AuthOptions): Promise<void> {
   await app.register(fastifyJwt, {
     secret: opts.secret,
     sign: { algorithm: 'HS256', expiresIn: opts.expiresInSeconds },
-    // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens.
-    verify: { algorithms: ['HS256'] },
+    // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens. Every claim we
+    // issue is required: without `exp`, a token signed with our secret would never expire.
+    verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'role', 'iat', 'exp'] },
   })
 
   app.decorate('issueToken', (role: Role, id: number): Token => ({

@@ -1,8 +1,9 @@
 // Owns request validation. Bodies are validated strictly (a string is never coerced into a price),
 // while path, query and header values, which arrive as strings, are coerced to the contract's types.
 // Register before any route. @see https://fastify.dev/docs/latest/Reference/Validation-and-Serialization/
-import { Ajv, type Options } from 'ajv'
+import { Ajv, type ErrorObject, type FuncKeywordDefinition, type Options, type ValidateFunction } from 'ajv'
 import ajvFormats from 'ajv-formats'
+import { fullFormats } from 'ajv-formats/dist/formats.js'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import { badRequest } from '../errors.js'
@@ -11,14 +12,143 @@ const common: Options = {
   allErrors: true, // name every bad field at once; every input schema bounds its lengths and sizes
   useDefaults: true,
   removeAdditional: false, // an unknown field is refused (400), never silently dropped
-  multipleOfPrecision: 6, // without it multipleOf: 0.01 refuses 0.07 and 19.99
   strict: true,
 }
+
+/** `x` as an exact decimal, digits × 10^exponent, from JS's shortest round-trip form of it. */
+function decimal (x: number): { digits: bigint, exponent: number } {
+  const [mantissa = '0', exponent = '0'] = String(Math.abs(x)).split('e')
+  const [whole = '0', fraction = ''] = mantissa.split('.')
+  return { digits: BigInt(whole + fraction) * (x < 0 ? -1n : 1n), exponent: Number(exponent) - fraction.length }
+}
+
+/**
+ * Whether `value` is a whole multiple of `step`, decided on the decimals a client wrote rather than
+ * on a float division. AJV divides (2187509738.24 / 0.01 = 218750973824.00003) and compares with a
+ * tolerance (multipleOfPrecision), which at 6 digits refused valid prices and salaries above about
+ * 10^8 with "must be multiple of 0.01" (found by test/fuzz.test.ts), and at fewer digits would let
+ * 12.340001 through. Here 0.07 and 2187509738.24 pass and 12.345 fails, exactly.
+ */
+export function isDecimalMultiple (value: number, step: number): boolean {
+  if (!Number.isFinite(value) || !Number.isFinite(step) || step <= 0) return false
+  const v = decimal(value)
+  const s = decimal(step)
+  const exponent = Math.min(v.exponent, s.exponent)
+  const scaled = (d: { digits: bigint, exponent: number }): bigint => d.digits * 10n ** BigInt(d.exponent - exponent)
+  return scaled(v) % scaled(s) === 0n
+}
+
+/** JSON Schema's `multipleOf`, decided by isDecimalMultiple; replaces AJV's own keyword. */
+export const decimalMultipleOf: FuncKeywordDefinition = {
+  keyword: 'multipleOf',
+  type: 'number',
+  schemaType: 'number',
+  errors: true,
+  validate: function multipleOf (step: number, value: number): boolean {
+    const ok = isDecimalMultiple(value, step)
+    ;(multipleOf as unknown as { errors: Array<Partial<ErrorObject>> }).errors =
+      ok ? [] : [{ keyword: 'multipleOf', message: `must be multiple of ${step}`, params: { multipleOf: step } }]
+    return ok
+  },
+}
+
+/**
+ * RFC 3339's `full-date`, minus year 0000: PostgreSQL's `date` has no year 0 (1 BC comes before
+ * 0001), so `"service_date": "0000-06-15"` passed validation and failed the insert with a 500.
+ * Pinned by test/input.test.ts and test/fuzz.test.ts.
+ */
+const fullDate = fullFormats.date as { validate: (value: string) => boolean, compare: (a: string, b: string) => number | undefined }
+const storableDate = { ...fullDate, validate: (value: string) => fullDate.validate(value) && !value.startsWith('0000') }
 
 function createAjv (options: Options): Ajv {
   const ajv = new Ajv({ ...common, ...options })
   ajvFormats.default(ajv) // CommonJS default export, as seen from ESM
+  ajv.addFormat('date', storableDate)
+  ajv.removeKeyword('multipleOf')
+  ajv.addKeyword(decimalMultipleOf)
   return ajv
+}
+
+/** A lone UTF-16 surrogate: legal in JSON (`"\ud800"`), but no Unicode text. */
+const LONE_SURROGATE = /\p{Cs}/u
+
+/** A JSON pointer segment (RFC 6901). */
+const pointerSegment = (key: string | number): string => String(key).replaceAll('~', '~0').replaceAll('/', '~1')
+
+/**
+ * Every string in `value` that holds a lone surrogate, by JSON pointer, in document order. A loop,
+ * not recursion: 20,000 nested arrays fit in the body limit and must not overflow the stack.
+ */
+function loneSurrogateErrors (value: unknown): ErrorObject[] {
+  const errors: ErrorObject[] = []
+  const pending: Array<[unknown, string]> = [[value, '']]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, path] = next
+    if (typeof item === 'string') {
+      if (LONE_SURROGATE.test(item)) {
+        errors.push({ instancePath: path, schemaPath: '#', keyword: 'wellFormed', params: {}, message: 'must be well-formed Unicode text (no lone surrogates)' })
+      }
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, child] of Object.entries(item).reverse()) pending.push([child, `${path}/${pointerSegment(key)}`])
+    }
+  }
+  return errors
+}
+
+/**
+ * PostgreSQL stores text as UTF-8, where a lone surrogate cannot exist: pg and PGlite silently
+ * turned `"a\ud800b"` into `"a\ufffdb"`, so the row no longer held what the client sent and the
+ * 201 showed different text. The contract's JSON Schema cannot say "well-formed", so every body
+ * string is checked here, after the schema, and refused with the schema's errors (400).
+ * Pinned by test/input.test.ts.
+ */
+function refusingLoneSurrogates (validate: ValidateFunction): ValidateFunction {
+  const check = ((data: unknown) => {
+    const valid = validate(data)
+    const errors = [...(validate.errors ?? []), ...loneSurrogateErrors(data)]
+    check.errors = errors.length > 0 ? errors : null
+    return valid && errors.length === 0
+  }) as ValidateFunction
+  return Object.assign(check, { schema: validate.schema, schemaEnv: validate.schemaEnv })
+}
+
+/**
+ * Path, query and header values are text that AJV coerces, and it coerces "1e400" to Infinity,
+ * which then passed `type: integer` and `maximum` (AJV's strict mode skips its NaN/Infinity checks
+ * on coerced values): `GET /inventory/1e400` and `?per_page=1e400` reached SQL and answered 500
+ * (found by test/fuzz.test.ts). A coerced value must be a finite number or not a number at all.
+ */
+function refusingNonFinite (validate: ValidateFunction): ValidateFunction {
+  const check = ((data: unknown) => {
+    const valid = validate(data)
+    const errors: ErrorObject[] = [...(validate.errors ?? [])]
+    if (typeof data === 'object' && data !== null) {
+      for (const [key, value] of Object.entries(data)) {
+        if (typeof value === 'number' && !Number.isFinite(value)) {
+          errors.push({ instancePath: `/${pointerSegment(key)}`, schemaPath: '#', keyword: 'type', params: {}, message: 'must be a finite number' })
+        }
+      }
+    }
+    check.errors = errors.length > 0 ? errors : null
+    return valid && errors.length === 0
+  }) as ValidateFunction
+  return Object.assign(check, { schema: validate.schema, schemaEnv: validate.schemaEnv })
+}
+
+/**
+ * Fastify lowercases a headers schema's property names (request.headers are lowercase) only for
+ * its own validator compiler, not for a custom one like ours: `If-None-Match` stayed capitalized,
+ * never matched `if-none-match`, and its maxLength: 512 was never checked (found by
+ * test/fuzz.test.ts). Done here instead, for the only shapes the contract makes.
+ */
+function lowerCaseHeaderNames (schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = schema.properties as Record<string, unknown> | undefined
+  const required = schema.required as string[] | undefined
+  return {
+    ...schema,
+    ...(properties === undefined ? {} : { properties: Object.fromEntries(Object.entries(properties).map(([name, sub]) => [name.toLowerCase(), sub])) }),
+    ...(required === undefined ? {} : { required: required.map((name) => name.toLowerCase()) }),
+  }
 }
 
 const toArray = <T>(hooks: T | T[] | undefined): T[] => hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]
@@ -42,10 +172,10 @@ async function validation (app: FastifyInstance): Promise<void> {
   const strict = createAjv({ coerceTypes: false })
   const coercing = createAjv({ coerceTypes: 'array' })
   app.setValidatorCompiler(({ schema, httpPart }) => {
-    const ajv = httpPart === 'body' ? strict : coercing
     // glue gives every dereferenced schema the same placeholder $id; AJV would refuse the second one.
     const { $id: _id, ...rest } = schema as Record<string, unknown>
-    return ajv.compile(rest)
+    if (httpPart === 'body') return refusingLoneSurrogates(strict.compile(rest))
+    return refusingNonFinite(coercing.compile(httpPart === 'headers' ? lowerCaseHeaderNames(rest) : rest))
   })
 }
 

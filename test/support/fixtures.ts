@@ -1,0 +1,46 @@
+// Rows made straight through the repositories, with tokens from the app's own issuer: the
+// security tests need many small worlds, and signing up through the API costs a password hash
+// (~100 ms) per account. Every account shares one password, hashed once per process.
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { insertCustomer } from '../../src/db/customers.js'
+import { insertPart } from '../../src/db/inventory.js'
+import { insertMechanic } from '../../src/db/mechanics.js'
+import { addTicketPart, insertTicket } from '../../src/db/service-tickets.js'
+import { hashPassword } from '../../src/lib/passwords.js'
+
+export const FIXTURE_PASSWORD = 'fixture-password-1'
+let fixtureHash: Promise<string> | undefined
+const passwordHash = (): Promise<string> => (fixtureHash ??= hashPassword(FIXTURE_PASSWORD))
+
+const tag = (): string => randomUUID().slice(0, 8)
+
+export interface Account { id: number, email: string, password: string, token: string }
+
+export async function customerAccount (app: FastifyInstance, name = 'Fixture Customer'): Promise<Account> {
+  const email = `customer-${tag()}@example.com`
+  const row = await insertCustomer(app.db, { name, email, phone: '+1 555 0100', password_hash: await passwordHash() })
+  return { id: row.id, email, password: FIXTURE_PASSWORD, token: app.issueToken('customer', row.id).token }
+}
+
+export async function mechanicAccount (app: FastifyInstance, name = 'Fixture Mechanic'): Promise<Account> {
+  const email = `mechanic-${tag()}@example.com`
+  const row = await insertMechanic(app.db, { name, email, phone: '+1 555 0200', salary: 50000, password_hash: await passwordHash() })
+  return { id: row.id, email, password: FIXTURE_PASSWORD, token: app.issueToken('mechanic', row.id).token }
+}
+
+export async function part (app: FastifyInstance, name = 'Fixture part', price = 12.5): Promise<number> {
+  return (await insertPart(app.db, { name, price })).id
+}
+
+export async function ticket (app: FastifyInstance, customerId: number, opts: { mechanicIds?: number[], partIds?: number[] } = {}): Promise<number> {
+  const { id } = await insertTicket(app.db, {
+    customer_id: customerId,
+    vin: '1HGCM82633A004352',
+    service_date: '2026-12-01',
+    service_desc: 'Fixture ticket',
+    mechanic_ids: opts.mechanicIds ?? [],
+  })
+  for (const partId of opts.partIds ?? []) await addTicketPart(app.db, id, partId, 1)
+  return id
+}
