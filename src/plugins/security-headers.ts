@@ -40,6 +40,8 @@ async function securityHeaders (app: FastifyInstance): Promise<void> {
     contentSecurityPolicy: { useDefaults: false, directives: API_CSP },
     // An API answer is never embedded cross-origin; the docs page needs no cross-origin isolation.
     crossOriginResourcePolicy: { policy: 'same-site' },
+    // Matches the CSP's frame-ancestors 'none' for browsers that only know X-Frame-Options.
+    frameguard: { action: 'deny' },
   })
   // Tokens travel in the Authorization header, never in cookies, so a browser on another origin
   // cannot act for a user without the token: any origin may call the API, without credentials.
