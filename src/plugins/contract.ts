@@ -85,7 +85,7 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
 
   await app.register(openapiGlue, {
     specification: spec,
-    securityHandlers: createSecurityHandlers(app.db),
+    securityHandlers: createSecurityHandlers(app.db, app.responseCache),
     operationResolver: (operationId: string) => {
       const handler = handlers[operationId]
       return handler === undefined ? notImplemented : adapt(handler, mediaTypes.get(operationId))
@@ -93,4 +93,4 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   })
 }
 
-export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db'] })
+export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db', 'caching'] })
