@@ -44,9 +44,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // The db plugin may retry an unreachable database, and a cold PGlite takes 10-20 s to start.
     pluginTimeout: (options.databaseStartupTimeoutMs ?? 20_000) + 60_000,
     requestTimeout,
-    // Node enforces requestTimeout only when it sweeps its connections, every 30 s by default, so a
-    // slowloris could hold a connection for up to twice the timeout; sweep at a tenth of it (≤ 1 s).
-    http: { connectionsCheckingInterval: Math.min(1_000, Math.ceil(requestTimeout / 10)) },
+    // Node needs requestTimeout when it creates the server: Fastify sets it afterwards, when Node
+    // has already derived headersTimeout (60 s) from its own default, and a headersTimeout above
+    // requestTimeout makes Node swap the two, so a body could take 60 s. Node also enforces them
+    // only when it sweeps its connections, every 30 s by default: sweep at a tenth (at most 1 s).
+    http: { requestTimeout, connectionsCheckingInterval: Math.min(1_000, Math.ceil(requestTimeout / 10)) },
     // ids, pages and headers come from the contract; no route needs the case-insensitive or
     // trailing-slash leniency, and it would give one resource two URLs.
     routerOptions: { ignoreTrailingSlash: false },

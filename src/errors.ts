@@ -85,7 +85,10 @@ const PG_UNIQUE_VIOLATION = '23505'
 const PG_FOREIGN_KEY_VIOLATION = '23503'
 // PostgreSQL 18 (PGlite 0.5) reports a delete refused by ON DELETE RESTRICT as restrict_violation.
 const PG_RESTRICT_VIOLATION = '23001'
-const PG_CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH'])
+// EAI_AGAIN and ENOTFOUND: the database's host name does not resolve (yet), as while a container or
+// a Kubernetes service is still starting, or during a DNS outage. Those were a 500 and, at start-up,
+// a failure at once instead of a retry.
+const PG_CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN', 'ENOTFOUND'])
 // pg reports a lost or refused connection with these messages and no SQLSTATE.
 const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Connection ended unexpectedly/
 
