@@ -90,7 +90,7 @@ const PG_RESTRICT_VIOLATION = '23001'
 // a failure at once instead of a retry.
 const PG_CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN', 'ENOTFOUND'])
 // pg reports a lost or refused connection with these messages and no SQLSTATE.
-const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Connection ended unexpectedly/
+const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/
 
 /** The database is unreachable or went away: the request may succeed later (503), it is not a bug. */
 export function isConnectionError (err: unknown): boolean {

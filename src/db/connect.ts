@@ -109,8 +109,14 @@ export async function createDatabase (config: DatabaseConfig, options: CreateDat
       // While the server is down a request must fail fast (503), not wait on a checkout forever.
       connectionTimeoutMillis: 3_000,
       idleTimeoutMillis: 30_000,
-      // A runaway statement is cut off well inside the server's 30 s request timeout.
+      // A runaway statement is cut off well inside the server's 30 s request timeout…
       statement_timeout: 10_000,
+      // …and a server that stops answering altogether (hung, or its host gone without a FIN) is
+      // noticed by the client too: without these a query on a pooled connection waits for the
+      // kernel to give up on the socket, minutes later. test/faults.test.ts ("hung PostgreSQL").
+      query_timeout: 11_000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5_000,
     })
     pool.on('error', options.onIdleClientError ?? (() => {}))
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
