@@ -43,7 +43,9 @@ export function pgliteSnapshot (): Blob | undefined {
 /** Builds the real app on a fresh database and closes it when `t` ends. */
 export async function buildTestApp (t: Test, env: Record<string, string> = {}): Promise<FastifyInstance> {
   const config = loadConfig({ env: await testEnv(t, env), dotenvPath: false })
-  const app = await buildApp(config, { pgliteSnapshot: pgliteSnapshot() })
+  // Only a new in-memory database starts from the dump: a directory may already hold one.
+  const fresh = config.database.kind === 'pglite' && config.database.dir.startsWith('memory://')
+  const app = await buildApp(config, { pgliteSnapshot: fresh ? pgliteSnapshot() : undefined })
   t.teardown(() => app.close())
   await app.ready()
   return app
