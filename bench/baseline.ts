@@ -1,0 +1,278 @@
+// The yardstick: a bare Fastify + pg server answering the benchmarked routes with the SQL a careful
+// person writes by hand and the same JSON shapes as the API, and nothing else: no validation, no
+// plugins, no auth checks, no cache, no rate limits, no logging. Whatever the API costs beyond this
+// is the price of its contract, security and features (or a performance bug).
+//
+//   BASELINE_PORT=3100 BENCH_DATABASE_URL=postgres://… node --import tsx bench/baseline.ts
+//
+// Deliberate differences from the API:
+// - GET /mechanics/ranking is the naive GROUP BY over every assignment that issue 7 describes,
+//   not a read of the trigger-maintained mechanics.ticket_count.
+// - GET /customers/my-tickets reads the customer id from `x-customer-id` (default: customer 1)
+//   instead of a verified token, and no route checks a token at all.
+// - Logins hash with the same scrypt cost (read from the stored hash) and sign an HS256 JWT by hand.
+import { createHmac, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import Fastify, { type FastifyReply } from 'fastify'
+import pg from 'pg'
+import { DEFAULT_BENCH_DATABASE_URL } from './common.js'
+
+const url = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || DEFAULT_BENCH_DATABASE_URL
+const port = Number(process.env.BASELINE_PORT ?? 3100)
+const host = process.env.HOST ?? '127.0.0.1'
+const jwtSecret = process.env.JWT_SECRET ?? 'bench-baseline-secret'
+const TOKEN_SECONDS = 3600
+
+const pool = new pg.Pool({ connectionString: url, max: 10 })
+pool.on('error', () => {}) // an idle client dying must not kill the process
+
+// ---- the hand-written SQL --------------------------------------------------------------------
+
+// One ticket view: the ticket, its mechanics, and its part lines with the total in one lateral pass
+// over ticket_parts. Money leaves PostgreSQL as numeric inside JSON (a JSON number) or as text.
+const VIEW_COLUMNS = `
+  st.id, st.customer_id, st.vin, st.service_date::text as service_date, st.service_desc,
+  coalesce(ms.mechanics, '[]') as mechanics,
+  coalesce(ps.parts, '[]') as parts,
+  coalesce(ps.total, 0)::text as total`
+const VIEW_JOINS = `
+  cross join lateral (
+    select json_agg(json_build_object('id', m.id, 'name', m.name) order by m.id) as mechanics
+    from service_mechanics sm join mechanics m on m.id = sm.mechanic_id
+    where sm.ticket_id = st.id
+  ) ms
+  cross join lateral (
+    select json_agg(json_build_object('part_id', tp.part_id, 'name', i.name, 'price', i.price,
+                                      'quantity', tp.quantity, 'line_total', i.price * tp.quantity)
+                    order by tp.part_id) as parts,
+           sum(i.price * tp.quantity) as total
+    from ticket_parts tp join inventory i on i.id = tp.part_id
+    where tp.ticket_id = st.id
+  ) ps`
+
+const SQL = {
+  health: 'select 1',
+  customersPage: 'select id, name, email, phone from customers order by id limit $1 offset $2',
+  customersCount: 'select count(*)::int as total from customers',
+  mechanicsPage: 'select id, name, email, phone, salary from mechanics order by id limit $1 offset $2',
+  mechanicsCount: 'select count(*)::int as total from mechanics',
+  // The naive ranking: count every assignment, every time.
+  ranking: `
+    select m.id, m.name, m.email, m.phone, m.salary, count(sm.ticket_id)::int as ticket_count
+    from mechanics m left join service_mechanics sm on sm.mechanic_id = m.id
+    group by m.id
+    order by ticket_count desc, m.id
+    limit $1 offset $2`,
+  partsPage: 'select id, name, price, (count(*) over ())::int as total_count from inventory order by id limit $1 offset $2',
+  partsCount: 'select count(*)::int as total from inventory',
+  ticket: `select ${VIEW_COLUMNS} from service_tickets st ${VIEW_JOINS} where st.id = $1`,
+  // The page of ids (and the total) first, so the views are built for that page only.
+  customerTickets: `
+    select ${VIEW_COLUMNS}, page.total_count
+    from (
+      select id, (count(*) over ())::int as total_count
+      from service_tickets where customer_id = $1
+      order by id desc limit $2 offset $3
+    ) page
+    join service_tickets st on st.id = page.id
+    ${VIEW_JOINS}
+    order by st.id desc`,
+  customerTicketsCount: 'select count(*)::int as total from service_tickets where customer_id = $1',
+  addPart: `
+    insert into ticket_parts (ticket_id, part_id, quantity) values ($1, $2, $3)
+    on conflict (ticket_id, part_id) do update set quantity = ticket_parts.quantity + excluded.quantity`,
+  customerLogin: 'select id, password_hash from customers where lower(email) = lower($1)',
+  mechanicLogin: 'select id, password_hash from mechanics where lower(email) = lower($1)',
+} as const
+
+// ---- shapes ----------------------------------------------------------------------------------
+
+interface TicketRow {
+  id: number
+  customer_id: number
+  vin: string
+  service_date: string
+  service_desc: string
+  mechanics: Array<{ id: number, name: string }>
+  parts: Array<{ part_id: number, name: string, price: number, quantity: number, line_total: number }>
+  total: string
+}
+
+const ticketView = (row: TicketRow) => ({
+  id: row.id,
+  customer_id: row.customer_id,
+  vin: row.vin,
+  service_date: row.service_date,
+  service_desc: row.service_desc,
+  mechanics: row.mechanics,
+  parts: row.parts,
+  total: Number(row.total),
+})
+
+interface PageRequest { page: number, perPage: number }
+
+function pageOf (query: unknown): PageRequest {
+  const q = (query ?? {}) as Record<string, string | undefined>
+  const page = Math.max(1, Number.parseInt(q.page ?? '', 10) || 1)
+  const perPage = Math.min(100, Math.max(1, Number.parseInt(q.per_page ?? '', 10) || 10))
+  return { page, perPage }
+}
+
+/** `{ data, meta }` and the same RFC 8288 Link header the API sends. */
+function sendPage (reply: FastifyReply, path: string, { page, perPage }: PageRequest, data: unknown[], total: number) {
+  const totalPages = Math.ceil(total / perPage)
+  const last = Math.max(totalPages, 1)
+  const link = (p: number, rel: string) => `<${path}?page=${p}&per_page=${perPage}>; rel="${rel}"`
+  const links = [link(1, 'first')]
+  if (page > 1) links.push(link(Math.min(page - 1, last), 'prev'))
+  if (page < last) links.push(link(page + 1, 'next'))
+  links.push(link(last, 'last'))
+  reply.header('link', links.join(', '))
+  return { data, meta: { page, per_page: perPage, total, total_pages: totalPages } }
+}
+
+function problem (reply: FastifyReply, status: number, title: string, detail: string) {
+  return reply.code(status).type('application/problem+json').send({ type: 'about:blank', title, status, detail })
+}
+
+// ---- tokens ----------------------------------------------------------------------------------
+
+function verifyScrypt (password: string, stored: string): Promise<boolean> {
+  const [scheme, N, r, p, salt, key] = stored.split('$')
+  if (scheme !== 'scrypt' || salt === undefined || key === undefined) return Promise.resolve(false)
+  const expected = Buffer.from(key, 'base64url')
+  const cost = { N: Number(N), r: Number(r), p: Number(p) }
+  const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r }
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFKC'), Buffer.from(salt, 'base64url'), expected.length, options, (err, actual) => {
+      if (err) reject(err)
+      else resolve(actual.length === expected.length && timingSafeEqual(actual, expected))
+    })
+  })
+}
+
+const JWT_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')
+
+function signToken (role: 'customer' | 'mechanic', id: number) {
+  const iat = Math.floor(Date.now() / 1000)
+  const payload = Buffer.from(JSON.stringify({ role, sub: String(id), iat, exp: iat + TOKEN_SECONDS })).toString('base64url')
+  const signature = createHmac('sha256', jwtSecret).update(`${JWT_HEADER}.${payload}`).digest('base64url')
+  return { token: `${JWT_HEADER}.${payload}.${signature}`, token_type: 'Bearer', expires_in: TOKEN_SECONDS }
+}
+
+// A stored hash to verify against when the email is unknown, so both failures cost the same.
+let decoyHash: string | undefined
+
+async function login (role: 'customer' | 'mechanic', body: unknown, reply: FastifyReply) {
+  const { email, password } = (body ?? {}) as { email?: string, password?: string }
+  if (typeof email !== 'string' || typeof password !== 'string') return problem(reply, 400, 'Bad Request', 'email and password are required.')
+  const { rows } = await pool.query<{ id: number, password_hash: string }>(role === 'customer' ? SQL.customerLogin : SQL.mechanicLogin, [email])
+  const account = rows[0]
+  const valid = await verifyScrypt(password, account?.password_hash ?? decoyHash ?? '')
+  if (account === undefined || !valid) return problem(reply, 401, 'Unauthorized', 'Email or password is wrong.')
+  return signToken(role, account.id)
+}
+
+// ---- routes ----------------------------------------------------------------------------------
+
+const app = Fastify({ logger: false })
+
+app.get('/health', async () => {
+  await pool.query(SQL.health)
+  return { status: 'ok', database: 'up' }
+})
+
+app.get('/customers', async (req, reply) => {
+  const page = pageOf(req.query)
+  const [rows, count] = await Promise.all([
+    pool.query(SQL.customersPage, [page.perPage, (page.page - 1) * page.perPage]),
+    pool.query<{ total: number }>(SQL.customersCount),
+  ])
+  return sendPage(reply, '/customers', page, rows.rows, count.rows[0]?.total ?? 0)
+})
+
+app.get('/customers/my-tickets', async (req, reply) => {
+  const header = req.headers['x-customer-id']
+  const customerId = Number(typeof header === 'string' ? header : 1) || 1
+  const page = pageOf(req.query)
+  const offset = (page.page - 1) * page.perPage
+  const { rows } = await pool.query<TicketRow & { total_count: number }>(SQL.customerTickets, [customerId, page.perPage, offset])
+  const total = rows[0]?.total_count ??
+    (offset === 0 ? 0 : (await pool.query<{ total: number }>(SQL.customerTicketsCount, [customerId])).rows[0]?.total ?? 0)
+  return sendPage(reply, '/customers/my-tickets', page, rows.map(ticketView), total)
+})
+
+app.post('/customers/login', async (req, reply) => await login('customer', req.body, reply))
+app.post('/mechanics/login', async (req, reply) => await login('mechanic', req.body, reply))
+
+interface MechanicRow { id: number, name: string, email: string, phone: string, salary: string }
+const mechanicView = (m: MechanicRow) => ({ id: m.id, name: m.name, email: m.email, phone: m.phone, salary: Number(m.salary) })
+
+app.get('/mechanics', async (req, reply) => {
+  const page = pageOf(req.query)
+  const [rows, count] = await Promise.all([
+    pool.query<MechanicRow>(SQL.mechanicsPage, [page.perPage, (page.page - 1) * page.perPage]),
+    pool.query<{ total: number }>(SQL.mechanicsCount),
+  ])
+  return sendPage(reply, '/mechanics', page, rows.rows.map(mechanicView), count.rows[0]?.total ?? 0)
+})
+
+app.get('/mechanics/ranking', async (req, reply) => {
+  const page = pageOf(req.query)
+  const [rows, count] = await Promise.all([
+    pool.query<MechanicRow & { ticket_count: number }>(SQL.ranking, [page.perPage, (page.page - 1) * page.perPage]),
+    pool.query<{ total: number }>(SQL.mechanicsCount),
+  ])
+  const data = rows.rows.map((m) => ({ ...mechanicView(m), ticket_count: m.ticket_count }))
+  return sendPage(reply, '/mechanics/ranking', page, data, count.rows[0]?.total ?? 0)
+})
+
+app.get('/inventory', async (req, reply) => {
+  const page = pageOf(req.query)
+  const offset = (page.page - 1) * page.perPage
+  const { rows } = await pool.query<{ id: number, name: string, price: string, total_count: number }>(SQL.partsPage, [page.perPage, offset])
+  const total = rows[0]?.total_count ??
+    (offset === 0 ? 0 : (await pool.query<{ total: number }>(SQL.partsCount)).rows[0]?.total ?? 0)
+  return sendPage(reply, '/inventory', page, rows.map((p) => ({ id: p.id, name: p.name, price: Number(p.price) })), total)
+})
+
+app.get('/service-tickets/:id', async (req, reply) => {
+  const id = Number((req.params as { id: string }).id)
+  const { rows } = await pool.query<TicketRow>(SQL.ticket, [id])
+  const row = rows[0]
+  if (row === undefined) return problem(reply, 404, 'Not Found', `Service ticket ${id} does not exist.`)
+  return ticketView(row)
+})
+
+app.post('/service-tickets/:id/parts', async (req, reply) => {
+  const id = Number((req.params as { id: string }).id)
+  const { part_id: partId, quantity = 1 } = (req.body ?? {}) as { part_id?: number, quantity?: number }
+  try {
+    await pool.query(SQL.addPart, [id, partId, quantity])
+  } catch (err) {
+    const constraint = (err as { code?: string, constraint?: string }).code === '23503' ? (err as { constraint?: string }).constraint : undefined
+    if (constraint === 'ticket_parts_ticket_id_fkey') return problem(reply, 404, 'Not Found', `Service ticket ${id} does not exist.`)
+    if (constraint === 'ticket_parts_part_id_fkey') return problem(reply, 422, 'Unprocessable Content', `Part ${partId} does not exist.`)
+    throw err
+  }
+  const { rows } = await pool.query<TicketRow>(SQL.ticket, [id])
+  const row = rows[0]
+  if (row === undefined) return problem(reply, 404, 'Not Found', `Service ticket ${id} does not exist.`)
+  return ticketView(row)
+})
+
+async function main (): Promise<void> {
+  // Any stored hash has the API's scrypt cost; verifying a wrong password against it is the decoy.
+  const { rows } = await pool.query<{ password_hash: string }>('select password_hash from customers order by id limit 1')
+  decoyHash = rows[0]?.password_hash
+  await app.listen({ port, host })
+  const close = () => {
+    app.close().then(() => pool.end()).finally(() => process.exit(0))
+  }
+  process.once('SIGTERM', close)
+  process.once('SIGINT', close)
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? `Baseline start-up failed: ${err.message}` : err)
+  process.exit(1)
+})

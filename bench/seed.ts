@@ -1,0 +1,380 @@
+// The benchmark's dataset: a deterministic shop in the PostgreSQL database named by BENCH_DATABASE_URL.
+//
+//   npm run bench:seed -- [--scale N] [--force]
+//
+// Scale 1 is 10,000 customers, 50 mechanics, 500 parts and 50,000 service tickets, each with 1–3
+// mechanics and 1–4 part lines (quantity 1–5); --scale multiplies every count (0.01 for a smoke
+// run, 20 for a million tickets). The database is dropped, created and migrated with the project's
+// own migrations, then filled with set-based `insert … select … from generate_series` in chunks.
+//
+// Deterministic: every "random" choice is a hash of the row number (hashint8extended, the stable
+// hash PostgreSQL's hash partitioning relies on), never random(), so the same scale gives the same
+// rows whatever the chunk size, order or server. The one exception is the scrypt salt of the shared
+// password hash, which hashPassword draws itself (it changes nothing a benchmark can see).
+//
+// Rows go in with explicit ids (`overriding system value`) and the identity sequences are moved
+// past them afterwards, so API writes during the benchmark get fresh ids. service_mechanics rows are
+// inserted normally so the migration's triggers maintain mechanics.ticket_count; the seed checks
+// every counter against a real count at the end and fails if one is off.
+import { resolve } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import cliProgress from 'cli-progress'
+import pg from 'pg'
+import { createDatabase } from '../src/db/connect.js'
+import { migrateToLatest } from '../src/db/migrate.js'
+import { hashPassword } from '../src/lib/passwords.js'
+import { BENCH_PASSWORD, benchDatabaseUrl, databaseName, withDatabase } from './common.js'
+
+export interface Sizes {
+  customers: number
+  mechanics: number
+  parts: number
+  tickets: number
+}
+
+/** Row counts at a scale. The minimums keep a tiny smoke dataset meaningful (3 mechanics so a ticket can have 3). */
+export function sizesFor (scale: number): Sizes {
+  if (!(Number.isFinite(scale) && scale > 0)) throw new Error(`--scale must be a positive number, got ${scale}`)
+  return {
+    customers: Math.max(10, Math.round(10_000 * scale)),
+    mechanics: Math.max(3, Math.round(50 * scale)),
+    parts: Math.max(4, Math.round(500 * scale)),
+    tickets: Math.max(10, Math.round(50_000 * scale)),
+  }
+}
+
+export interface SeedOptions {
+  url: string
+  scale: number
+  /** Draw cli-progress bars (default: true). */
+  progress?: boolean
+  log?: (line: string) => void
+}
+
+export interface SeedSummary {
+  database: string
+  scale: number
+  sizes: Sizes
+  /** Rows per table after seeding, counted. */
+  counts: Record<string, number>
+  /** Seconds per phase. */
+  seconds: Record<string, number>
+  totalSeconds: number
+  databaseBytes: number
+}
+
+/** The same server, database `postgres`: where CREATE and DROP DATABASE run. */
+const maintenanceUrl = (url: string): string => withDatabase(url, 'postgres')
+
+const quoteIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`
+
+async function withMaintenanceClient<T> (url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: maintenanceUrl(url) })
+  await client.connect()
+  try {
+    return await run(client)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Drops the database (kicking out its sessions); no error when it does not exist. */
+export async function dropDatabase (url: string): Promise<void> {
+  const name = databaseName(url)
+  await withMaintenanceClient(url, async (client) => {
+    await client.query(`drop database if exists ${quoteIdentifier(name)} with (force)`)
+  })
+}
+
+async function recreateDatabase (url: string): Promise<void> {
+  const name = databaseName(url)
+  await withMaintenanceClient(url, async (client) => {
+    await client.query(`drop database if exists ${quoteIdentifier(name)} with (force)`)
+    await client.query(`create database ${quoteIdentifier(name)}`)
+  })
+}
+
+// A uniform double in [0, 1) from (row number, salt): the low 53 bits of a stable 64-bit hash.
+// SQL-language and immutable, so the planner inlines it into the generating queries.
+const RAND_FUNCTION = `
+  create function bench_rand(i bigint, salt bigint) returns double precision
+  language sql immutable parallel safe
+  as $$ select (hashint8extended(i, salt) & 9007199254740991)::double precision / 9007199254740992.0 $$
+`
+
+const FIRST_NAMES = ['Ada', 'Ben', 'Carla', 'Dev', 'Elena', 'Farid', 'Grace', 'Hugo', 'Ines', 'Jonas', 'Kemal', 'Lena', 'Mateo', 'Nora', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tariq', 'Uma', 'Viktor', 'Wen', 'Yara', 'Zoe']
+const LAST_NAMES = ['Alvarez', 'Brown', 'Chen', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Haddad', 'Ito', 'Jensen', 'Kowalski', 'Lopez', 'Murphy', 'Nakamura', 'Okafor', 'Petrov', 'Rossi', 'Silva', 'Tanaka', 'Weber']
+const PART_KINDS = ['Brake pad set', 'Oil filter', 'Air filter', 'Spark plug', 'Wiper blade', 'Timing belt', 'Water pump', 'Alternator', 'Starter motor', 'Radiator hose', 'Cabin filter', 'Brake disc', 'Shock absorber', 'Headlight bulb', 'Battery', 'Fuel pump', 'Clutch kit', 'Drive belt', 'Thermostat', 'Ignition coil']
+const JOBS = ['Oil change and filter', 'Brake pads front and rear', 'Annual inspection', 'Timing belt replacement', 'Diagnose engine warning light', 'Replace battery and test charging', 'Air conditioning service', 'Suspension check after pothole', 'Replace wiper blades and bulbs', 'Clutch slipping in third gear', 'Coolant leak at radiator hose', 'Pre-trip check, tyres and fluids']
+
+const sqlArray = (items: readonly string[]): string => `array[${items.map((s) => `'${s.replaceAll("'", "''")}'`).join(', ')}]`
+/** A pick from `items` driven by bench_rand(row, salt). */
+const pick = (items: readonly string[], row: string, salt: number): string =>
+  `(${sqlArray(items)})[1 + floor(bench_rand(${row}, ${salt}) * ${items.length})::int]`
+
+interface Phase {
+  table: string
+  /** The rows (or tickets) to walk, 1..total. */
+  total: number
+  chunk: number
+  /** Inserts rows for ids from..to (inclusive). */
+  statement: string
+  /** Extra parameters after $1 (from) and $2 (to). */
+  params?: unknown[]
+  /** Runs between chunks (outside the chunk's transaction). */
+  between?: string
+}
+
+function phases (sizes: Sizes, passwordHash: string): Phase[] {
+  const { customers, mechanics, parts, tickets } = sizes
+  return [
+    {
+      table: 'customers',
+      total: customers,
+      chunk: 20_000,
+      statement: `
+        insert into customers (id, name, email, phone, password_hash) overriding system value
+        select i, ${pick(FIRST_NAMES, 'i', 1)} || ' ' || ${pick(LAST_NAMES, 'i', 2)},
+               'customer' || i || '@bench.test',
+               '+1 555 ' || lpad((i % 10000)::text, 4, '0'),
+               $3
+        from generate_series($1::int, $2::int) as i`,
+      params: [passwordHash],
+    },
+    {
+      table: 'mechanics',
+      total: mechanics,
+      chunk: 20_000,
+      statement: `
+        insert into mechanics (id, name, email, phone, salary, password_hash) overriding system value
+        select i, ${pick(FIRST_NAMES, 'i', 3)} || ' ' || ${pick(LAST_NAMES, 'i', 4)},
+               'mechanic' || i || '@bench.test',
+               '+1 555 ' || lpad((i % 10000)::text, 4, '0'),
+               round((35000 + bench_rand(i, 5) * 45000)::numeric, 2),
+               $3
+        from generate_series($1::int, $2::int) as i`,
+      params: [passwordHash],
+    },
+    {
+      table: 'inventory',
+      total: parts,
+      chunk: 20_000,
+      statement: `
+        insert into inventory (id, name, price) overriding system value
+        select i, ${pick(PART_KINDS, 'i', 6)} || ' #' || i,
+               round((1 + bench_rand(i, 7) * 499)::numeric, 2)
+        from generate_series($1::int, $2::int) as i`,
+    },
+    {
+      table: 'service_tickets',
+      total: tickets,
+      chunk: 25_000,
+      // VINs are 17 upper-case hex digits: all within the contract's VIN alphabet.
+      statement: `
+        insert into service_tickets (id, customer_id, vin, service_date, service_desc) overriding system value
+        select i, 1 + floor(bench_rand(i, 11) * $3)::int,
+               upper(substr(md5('vin' || i), 1, 17)),
+               date '2020-01-01' + floor(bench_rand(i, 12) * 2190)::int,
+               ${pick(JOBS, 'i', 13)}
+        from generate_series($1::int, $2::int) as i`,
+      params: [customers],
+    },
+    {
+      // 1–3 draws per ticket, duplicates folded, so 1–3 distinct mechanics. The draw is skewed
+      // towards low ids (density falling linearly to 0, the busiest mechanic about twice the mean)
+      // so the ranking has a clear order instead of near-ties.
+      // Inserted normally: the triggers bump mechanics.ticket_count once per row. Each bump is a
+      // non-HOT update (ticket_count is indexed) that the next bump of the same mechanic must step
+      // over, so a chunk costs O(bumps per mechanic ^ 2): chunks are sized to ~40 bumps per
+      // mechanic, and the small mechanics table is vacuumed between them.
+      table: 'service_mechanics',
+      total: tickets,
+      chunk: Math.max(500, mechanics * 20),
+      statement: `
+        insert into service_mechanics (ticket_id, mechanic_id)
+        select distinct t, 1 + floor((1 - sqrt(1 - bench_rand(t * 4 + j, 21))) * $3)::int
+        from generate_series($1::int, $2::int) as t
+        cross join lateral generate_series(0, floor(bench_rand(t, 20) * 3)::int) as j`,
+      params: [mechanics],
+      between: 'vacuum mechanics',
+    },
+    {
+      // 1–4 draws per ticket over the whole catalogue, duplicates folded (keeping the first quantity).
+      table: 'ticket_parts',
+      total: tickets,
+      chunk: 25_000,
+      statement: `
+        insert into ticket_parts (ticket_id, part_id, quantity)
+        select t, p, min(q) from (
+          select t, 1 + floor(bench_rand(t * 4 + j, 31) * $3)::int as p,
+                 1 + floor(bench_rand(t * 4 + j, 32) * 5)::int as q
+          from generate_series($1::int, $2::int) as t
+          cross join lateral generate_series(0, floor(bench_rand(t, 30) * 4)::int) as j
+        ) as draws
+        group by t, p`,
+      params: [parts],
+    },
+  ]
+}
+
+const IDENTITY_TABLES = ['customers', 'mechanics', 'inventory', 'service_tickets'] as const
+const COUNTED_TABLES = ['customers', 'mechanics', 'inventory', 'service_tickets', 'service_mechanics', 'ticket_parts'] as const
+
+export async function seed (options: SeedOptions): Promise<SeedSummary> {
+  const { url, scale } = options
+  const log = options.log ?? ((line: string) => console.log(line))
+  const progress = options.progress ?? true
+  const sizes = sizesFor(scale)
+  const database = databaseName(url)
+  const seconds: Record<string, number> = {}
+  const started = performance.now()
+  const time = async <T>(phase: string, run: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now()
+    try {
+      return await run()
+    } finally {
+      seconds[phase] = (performance.now() - t0) / 1000
+    }
+  }
+
+  log(`Seeding ${database} at scale ${scale}: ${sizes.customers} customers, ${sizes.mechanics} mechanics, ` +
+    `${sizes.parts} parts, ${sizes.tickets} service tickets`)
+
+  await time('create + migrate', async () => {
+    await recreateDatabase(url)
+    const db = await createDatabase({ kind: 'pg', url })
+    try {
+      await migrateToLatest(db)
+    } finally {
+      await db.destroy()
+    }
+  })
+
+  const passwordHash = await time('password hash', () => hashPassword(BENCH_PASSWORD))
+
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    // A seed that dies half way is re-run from scratch, so losing the last commits to a crash is fine.
+    await client.query('set synchronous_commit = off')
+    await client.query("set maintenance_work_mem = '256MB'")
+    await client.query(RAND_FUNCTION)
+
+    // A bar per table on a terminal; on a pipe (CI) one plain line per finished table instead.
+    const tty = progress && process.stderr.isTTY
+    for (const phase of phases(sizes, passwordHash)) {
+      const bar = tty
+        ? new cliProgress.SingleBar({
+          format: ` ${phase.table.padEnd(17)} |{bar}| {percentage}% | {value}/{total} | {duration_formatted} (eta {eta_formatted})`,
+          hideCursor: true,
+          etaBuffer: 20,
+        }, cliProgress.Presets.shades_classic)
+        : undefined
+      bar?.start(phase.total, 0)
+      try {
+        await time(phase.table, async () => {
+          for (let from = 1; from <= phase.total; from += phase.chunk) {
+            const to = Math.min(phase.total, from + phase.chunk - 1)
+            await client.query(phase.statement, [from, to, ...(phase.params ?? [])])
+            if (phase.between !== undefined) await client.query(phase.between)
+            bar?.update(to)
+          }
+        })
+      } finally {
+        bar?.stop()
+      }
+      if (!tty && progress) log(`  ${phase.table}: done in ${seconds[phase.table]?.toFixed(1)} s`)
+    }
+
+    await time('sequences', async () => {
+      for (const table of IDENTITY_TABLES) {
+        await client.query(`select setval(pg_get_serial_sequence('${table}', 'id'), (select max(id) from ${table}))`)
+      }
+    })
+    await client.query('drop function bench_rand(bigint, bigint)')
+
+    const mismatched = await time('ticket_count check', async () => {
+      const { rows } = await client.query<{ n: number }>(`
+        select count(*)::int as n from mechanics m
+        where m.ticket_count <> (select count(*) from service_mechanics sm where sm.mechanic_id = m.id)`)
+      return rows[0]?.n ?? -1
+    })
+    if (mismatched !== 0) throw new Error(`mechanics.ticket_count is wrong for ${mismatched} mechanics after seeding`)
+    // Any other trigger-maintained count the migrations keep (a row_counts table, when there is one).
+    const { rows: hasRowCounts } = await client.query<{ present: boolean }>("select to_regclass('row_counts') is not null as present")
+    if (hasRowCounts[0]?.present === true) {
+      const { rows: counted } = await client.query<{ table_name: string, n: string }>('select table_name, n::text as n from row_counts')
+      for (const { table_name: table, n } of counted) {
+        const { rows } = await client.query<{ n: string }>(`select count(*)::text as n from ${quoteIdentifier(table)}`)
+        if (rows[0]?.n !== n) throw new Error(`row_counts says ${table} has ${n} rows, it has ${rows[0]?.n}`)
+      }
+    }
+
+    // VACUUM as well as ANALYZE: a long-running database has its visibility map set by autovacuum
+    // (index-only scans, no hint-bit writes on first read), and the triggers left dead mechanics rows.
+    await time('vacuum analyze', async () => { await client.query('vacuum (analyze)') })
+
+    const counts: Record<string, number> = {}
+    for (const table of COUNTED_TABLES) {
+      const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from ${table}`)
+      counts[table] = rows[0]?.n ?? 0
+    }
+    const { rows: sizeRows } = await client.query<{ bytes: string }>('select pg_database_size(current_database())::text as bytes')
+    return {
+      database,
+      scale,
+      sizes,
+      counts,
+      seconds,
+      totalSeconds: (performance.now() - started) / 1000,
+      databaseBytes: Number(sizeRows[0]?.bytes ?? 0),
+    }
+  } finally {
+    await client.end()
+  }
+}
+
+export function formatSummary (summary: SeedSummary): string {
+  const lines = [`Seeded ${summary.database} (scale ${summary.scale}) in ${summary.totalSeconds.toFixed(1)} s, ` +
+    `${(summary.databaseBytes / 1024 / 1024).toFixed(0)} MiB on disk`]
+  const width = Math.max(...Object.keys(summary.seconds).map((k) => k.length), ...Object.keys(summary.counts).map((k) => k.length))
+  for (const [table, n] of Object.entries(summary.counts)) {
+    const s = summary.seconds[table]
+    lines.push(`  ${table.padEnd(width)}  ${String(n).padStart(9)} rows${s === undefined ? '' : `  ${s.toFixed(1).padStart(6)} s`}`)
+  }
+  for (const [phase, s] of Object.entries(summary.seconds)) {
+    if (!(phase in summary.counts)) lines.push(`  ${phase.padEnd(width)}  ${''.padStart(14)}  ${s.toFixed(1).padStart(6)} s`)
+  }
+  return lines.join('\n')
+}
+
+/** Refuses to wipe a database whose name does not say it is a benchmark's, unless forced. */
+export function assertDisposable (url: string, force: boolean): void {
+  const name = databaseName(url)
+  if (!force && !/bench/i.test(name)) {
+    throw new Error(`Refusing to drop and re-seed database "${name}": its name does not contain "bench". Pass --force if you mean it.`)
+  }
+}
+
+async function main (): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      scale: { type: 'string', default: '1' },
+      force: { type: 'boolean', default: false },
+      'no-progress': { type: 'boolean', default: false },
+    },
+  })
+  const url = benchDatabaseUrl()
+  assertDisposable(url, values.force)
+  const summary = await seed({ url, scale: Number(values.scale), progress: !values['no-progress'] })
+  console.log(formatSummary(summary))
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? `Seeding failed: ${err.message}` : err)
+    process.exit(1)
+  })
+}
