@@ -6,19 +6,12 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { ROOT, SPEC_PATH } from '../src/paths.js'
+import { resolveRef } from '../src/spec.js'
 
 type Json = Record<string, unknown>
 const spec = parse(readFileSync(SPEC_PATH, 'utf8')) as Json
 
-function resolve<T = Json> (node: unknown): T {
-  let current = node as Json
-  while (typeof current?.$ref === 'string') {
-    const ref = current.$ref
-    if (!ref.startsWith('#/')) throw new Error(`only local $refs are supported: ${ref}`)
-    current = ref.slice(2).split('/').reduce<Json>((at, key) => at[key.replace(/~1/g, '/').replace(/~0/g, '~')] as Json, spec)
-  }
-  return current as T
-}
+const resolve = <T = Json>(node: unknown): T => resolveRef<T>(spec, node)
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const
 const q = (s: string) => JSON.stringify(s)

@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { ROOT, SPEC_PATH } from '../src/paths.js'
+import { resolveRef } from '../src/spec.js'
 
 type Json = Record<string, unknown>
 interface Schema {
@@ -66,15 +67,7 @@ const STORE: Record<string, Record<string, string>> = {
 const spec = parse(readFileSync(SPEC_PATH, 'utf8')) as Json
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const
 
-function resolve<T = Json> (node: unknown): T {
-  let current = node as Json
-  while (typeof current?.$ref === 'string') {
-    const ref = current.$ref
-    if (!ref.startsWith('#/')) throw new Error(`only local $refs are supported: ${ref}`)
-    current = ref.slice(2).split('/').reduce<Json>((at, key) => at[key.replace(/~1/g, '/').replace(/~0/g, '~')] as Json, spec)
-  }
-  return current as T
-}
+const resolve = <T = Json>(node: unknown): T => resolveRef<T>(spec, node)
 
 const camel = (snake: string): string => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
 const js = (value: unknown): string => JSON.stringify(value)

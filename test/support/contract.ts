@@ -5,7 +5,7 @@ import ajvFormats from 'ajv-formats'
 import type { LightMyRequestResponse } from 'fastify'
 import type { ValidateFunction } from 'ajv'
 import { decimalMultipleOf } from '../../src/plugins/validation.js'
-import { loadSpec } from '../../src/spec.js'
+import { loadSpec, resolveRef } from '../../src/spec.js'
 
 type Json = Record<string, unknown>
 const spec = loadSpec()
@@ -16,13 +16,7 @@ ajvFormats.default(ajv)
 ajv.removeKeyword('multipleOf')
 ajv.addKeyword(decimalMultipleOf)
 
-function resolve (node: unknown): Json {
-  let current = node as Json
-  while (typeof current?.$ref === 'string') {
-    current = current.$ref.slice(2).split('/').reduce<Json>((at, key) => at[key.replace(/~1/g, '/')] as Json, spec)
-  }
-  return current
-}
+const resolve = (node: unknown): Json => resolveRef(spec, node)
 
 const operations = new Map<string, Json>()
 for (const item of Object.values(spec.paths)) {

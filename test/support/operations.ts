@@ -1,7 +1,7 @@
 // The operations of openapi.yaml as tests need them: method, path, parameters, body schema and the
 // roles the security requirement accepts, all read from the parsed contract (never restated), so a
 // new operation shows up in every test that iterates over them.
-import { loadSpec } from '../../src/spec.js'
+import { loadSpec, resolveRef } from '../../src/spec.js'
 
 export type Json = Record<string, unknown>
 export type Role = 'customer' | 'mechanic'
@@ -28,16 +28,7 @@ export interface Operation {
 export const spec = loadSpec()
 
 /** Follows `$ref`s inside openapi.yaml until it reaches a node that is not one. */
-export function resolve (node: unknown): Json {
-  let current = node as Json
-  while (typeof current?.$ref === 'string') {
-    const ref = current.$ref
-    if (!ref.startsWith('#/')) throw new Error(`only local $refs are supported, got ${ref}`)
-    current = ref.slice(2).split('/').reduce<Json>((at, key) => at[key.replace(/~1/g, '/').replace(/~0/g, '~')] as Json, spec)
-    if (current === undefined) throw new Error(`unresolvable $ref ${ref}`)
-  }
-  return current
-}
+export const resolve = (node: unknown): Json => resolveRef(spec, node)
 
 const METHODS = ['get', 'post', 'put', 'delete', 'patch', 'head', 'options', 'trace'] as const
 
