@@ -1,14 +1,14 @@
 // The parts catalogue: every route and status the contract lists for it, public reads against
 // mechanic-only writes, exact prices, and the 409 while a ticket uses a part.
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import type { components } from '../generated/api.js'
-import { auth, buildTestApp, expectContract, mechanicToken, signUpCustomer } from './helpers.js'
+import { auth, buildTestApp, mechanicToken, signUpCustomer } from './helpers.js'
+import { fieldNames, injectChecked, problemWithStatus as expectProblem } from './support/responses.js'
 
 type Part = components['schemas']['Part']
 type PartPage = components['schemas']['PartPage']
 type ServiceTicket = components['schemas']['ServiceTicket']
-type Problem = components['schemas']['ValidationProblem']
 
 const MISSING = 2_000_000_000
 
@@ -17,19 +17,7 @@ const boss = auth(await mechanicToken(app))
 const customer = await signUpCustomer(app)
 
 /** Every response of this file goes through here, so every one is checked against the contract. */
-async function call (operationId: string, options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await app.inject(options)
-  expectContract(res, operationId)
-  return res
-}
-
-function expectProblem (t: Test, res: LightMyRequestResponse, status: number): Problem {
-  t.equal(res.statusCode, status, `answers ${status}`)
-  t.match(res.headers['content-type'], /^application\/problem\+json/)
-  return res.json<Problem>()
-}
-
-const fieldNames = (problem: Problem): string[] => problem.errors.map((e) => e.name).sort()
+const call = (operationId: string, options: InjectOptions) => injectChecked(app, operationId, options)
 
 async function createPart (payload: Record<string, unknown>, headers: Record<string, string> = boss): Promise<LightMyRequestResponse> {
   return await call('createPart', { method: 'POST', url: '/inventory', headers, payload })

@@ -2,7 +2,7 @@
 // what, atomic failures, exact money, concurrent part adds, and the ticket-driven parts of the
 // customer, mechanic and inventory routes (my-tickets, ranking, deletes blocked by tickets).
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import type { components } from '../generated/api.js'
 import {
   auth,
@@ -14,11 +14,11 @@ import {
   type TestCustomer,
   type TestMechanic,
 } from './helpers.js'
+import { fieldNames, injectChecked, problemWithStatus as expectProblem } from './support/responses.js'
 
 type ServiceTicket = components['schemas']['ServiceTicket']
 type TicketPage = components['schemas']['ServiceTicketPage']
 type RankingPage = components['schemas']['MechanicRankingPage']
-type Problem = components['schemas']['ValidationProblem']
 
 const VIN = '1HGCM82633A004352'
 const OTHER_VIN = '2T1BURHE0JC034461'
@@ -28,20 +28,7 @@ const app: FastifyInstance = await buildTestApp(t)
 const boss = auth(await mechanicToken(app))
 
 /** Every response of this file goes through here, so every one is checked against the contract. */
-async function call (operationId: string, options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await app.inject(options)
-  expectContract(res, operationId)
-  return res
-}
-
-function expectProblem (t: Test, res: LightMyRequestResponse, status: number): Problem {
-  t.equal(res.statusCode, status, `answers ${status}`)
-  t.match(res.headers['content-type'], /^application\/problem\+json/)
-  return res.json<Problem>()
-}
-
-/** The `name`s of a problem's field errors, sorted. */
-const fieldNames = (problem: Problem): string[] => problem.errors.map((e) => e.name).sort()
+const call = (operationId: string, options: InjectOptions) => injectChecked(app, operationId, options)
 
 async function newPart (price: number, name = 'Part'): Promise<number> {
   const res = await call('createPart', { method: 'POST', url: '/inventory', headers: boss, payload: { name, price } })

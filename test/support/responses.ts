@@ -1,6 +1,6 @@
 // Assertions shared by the resource test files: every response is also checked against the
 // contract, and every error must be problem+json.
-import type { LightMyRequestResponse } from 'fastify'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import type { components } from '../../generated/api.js'
 import { expectContract } from './contract.js'
@@ -35,3 +35,20 @@ export function expectInvalid (t: Test, res: LightMyRequestResponse, operationId
 export function expectNoSecrets (t: Test, res: LightMyRequestResponse): void {
   t.notMatch(res.body, /password|scrypt\$/i, 'no password or hash in the body')
 }
+
+/** Injects a request and checks its answer against the contract's declaration for operationId. */
+export async function injectChecked (app: FastifyInstance, operationId: string, options: InjectOptions): Promise<LightMyRequestResponse> {
+  const res = await app.inject(options)
+  expectContract(res, operationId)
+  return res
+}
+
+/** For an answer injectChecked has already held to the contract: the status and problem+json. */
+export function problemWithStatus (t: Test, res: LightMyRequestResponse, status: number): ValidationProblem {
+  t.equal(res.statusCode, status, `answers ${status}`)
+  t.match(res.headers['content-type'], /^application\/problem\+json/)
+  return res.json<ValidationProblem>()
+}
+
+/** The `name`s of a problem's field errors, sorted. */
+export const fieldNames = (problem: ValidationProblem): string[] => problem.errors.map((e) => e.name).sort()
