@@ -8,7 +8,6 @@ import {
   auth,
   buildTestApp,
   createMechanic,
-  expectContract,
   mechanicToken,
   signUpCustomer,
   type TestCustomer,
