@@ -9,6 +9,7 @@ import type { Handlers } from '../../generated/handlers.js'
 import { HttpProblem } from '../errors.js'
 import { loadSpec, type OpenApiDocument } from '../spec.js'
 import { createSecurityHandlers } from './auth.js'
+import { toArray } from '../lib/hooks.js'
 
 export interface ContractOptions {
   handlers: Handlers
@@ -17,7 +18,6 @@ export interface ContractOptions {
 interface HandlerResult { status: number, body?: unknown, headers?: Record<string, string | undefined> }
 type UntypedHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<HandlerResult>
 
-const toArray = <T>(hooks: T | T[] | undefined): T[] => hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]
 
 /** operationId → status → the one media type the contract declares for it. */
 function mediaTypesByOperation (spec: OpenApiDocument): Map<string, Map<string, string>> {

@@ -9,6 +9,7 @@ import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { HttpProblem } from '../errors.js'
+import { toArray } from '../lib/hooks.js'
 
 export interface LimitsOptions {
   max: number
@@ -106,8 +107,7 @@ async function limits (app: FastifyInstance, opts: LimitsOptions): Promise<void>
     if (!isPolicy(declared)) throw new Error(`${route.url}: unknown x-rate-limit policy ${String(declared)}`)
     let enforce = enforcers.get(declared)
     if (enforce === undefined) enforcers.set(declared, enforce = enforcer(declared))
-    const preHandler = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler]
-    route.preHandler = [...preHandler, enforce]
+    route.preHandler = [...toArray(route.preHandler), enforce]
   })
 }
 
