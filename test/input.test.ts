@@ -366,6 +366,10 @@ t.test('security headers and CORS', async (t) => {
     }
     t.equal(res.headers['x-content-type-options'], 'nosniff')
     t.match(res.headers['x-frame-options'], /^(DENY|SAMEORIGIN)$/)
+    // An HTML document gets helmet's whole set, including what JSON answers leave out.
+    t.equal(res.headers['x-dns-prefetch-control'], 'off')
+    t.equal(res.headers['origin-agent-cluster'], '?1')
+    t.equal(res.headers['access-control-allow-origin'], '*')
   })
 
   t.test('CORS preflight: any origin, no credentials, the methods and headers the API uses', async (t) => {
@@ -384,6 +388,15 @@ t.test('security headers and CORS', async (t) => {
       t.same(allowed.sort(), ['authorization', 'content-type', 'if-none-match'])
       t.equal(res.headers['access-control-max-age'], '600')
       t.equal(res.body, '')
+    }
+  })
+
+  t.test('a CORS preflight without Origin or a requested method is a 400 problem', async (t) => {
+    for (const headers of [{}, { origin: 'https://shop-frontend.example' }, { 'access-control-request-method': 'PUT' }]) {
+      const res = await app.inject({ method: 'OPTIONS', url: '/customers/1', headers })
+      t.equal(res.statusCode, 400, JSON.stringify(headers))
+      t.match(res.headers['content-type'], /^application\/problem\+json/)
+      t.equal(res.headers['access-control-allow-methods'], undefined, 'no preflight grant')
     }
   })
 
