@@ -6,7 +6,12 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 
-export interface CachedResponse { body: string, headers: Record<string, string> }
+export interface CachedResponse {
+  body: string
+  /** The entity tag; absent in entries stored before it was kept (derive it from the key). */
+  tag?: string
+  headers: Record<string, string>
+}
 
 export interface ResponseCache {
   /** The collection's current version, or undefined while the store is unreachable (serve uncached). */

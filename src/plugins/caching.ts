@@ -8,6 +8,7 @@ import fastifyCaching from '@fastify/caching'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onSendHookHandler, preHandlerHookHandler } from 'fastify'
 import { MemoryResponseCache, RedisResponseCache, type ResponseCache } from '../lib/response-cache.js'
+import { toArray } from '../lib/hooks.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,8 +35,6 @@ function readDeclarations (route: RouteOptions): { cache?: CacheDeclaration, inv
   return { cache, invalidates }
 }
 
-const toArray = <T>(hooks: T | T[] | undefined): T[] => hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]
-
 /** True when any entity tag in an If-None-Match list is `tag` (weak comparison, RFC 9110 §13.1.2). */
 export function matchesIfNoneMatch (header: string | undefined, tag: string): boolean {
   if (header === undefined) return false
@@ -44,6 +43,10 @@ export function matchesIfNoneMatch (header: string | undefined, tag: string): bo
     return t === '*' || t.replace(/^W\//, '') === tag
   })
 }
+
+/** A strong validator for one entry: the collection's name, and a digest of its versioned key. */
+const entityTag = (collection: string, key: string): string =>
+  `"${collection}-${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`
 
 function cachedRead (cache: ResponseCache, declared: CacheDeclaration, routeUrl: string): { lookup: preHandlerHookHandler, store: onSendHookHandler } {
   const cacheControl = `${declared.scope}, no-cache`
@@ -60,12 +63,13 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, routeUrl:
       if (version === undefined) return // the store is unreachable: answer fresh, without a validator
       // Validated params and query (defaults filled in), so `?page=1` and `` share one entry.
       const key = `${declared.collection}:v${version}:${routeUrl}:${JSON.stringify(req.params)}:${JSON.stringify(req.query)}`
-      const tag = `"${declared.collection}-${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`
+      const hit = await cache.get(key)
+      // A hit carries its tag, so the hot path hashes nothing (entries of older releases do not).
+      const tag = hit?.tag ?? entityTag(declared.collection, key)
       if (matchesIfNoneMatch(req.headers['if-none-match'], tag)) {
         validate(reply, tag)
         return reply.code(304).send()
       }
-      const hit = await cache.get(key)
       if (hit !== undefined) {
         validate(reply, tag)
         return reply.headers(hit.headers).type('application/json; charset=utf-8').send(hit.body)
@@ -77,7 +81,7 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, routeUrl:
       if (entry !== undefined && reply.statusCode === 200 && typeof payload === 'string') {
         validate(reply, entry.tag) // replaces the no-store that @fastify/caching's earlier hook set
         const link = reply.getHeader('link')
-        await cache.set(entry.key, { body: payload, headers: typeof link === 'string' ? { link } : {} })
+        await cache.set(entry.key, { body: payload, tag: entry.tag, headers: typeof link === 'string' ? { link } : {} })
       }
       return payload
     },
