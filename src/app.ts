@@ -52,6 +52,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // ids, pages and headers come from the contract; no route needs the case-insensitive or
     // trailing-slash leniency, and it would give one resource two URLs.
     routerOptions: { ignoreTrailingSlash: false },
+    // No route sets its own log level or serializers, so the per-request child logger gets no
+    // options: pino builds such a child much faster than one given an empty options object.
+    childLoggerFactory: (logger, bindings, childOptions) =>
+      childOptions.level === undefined && childOptions.serializers === undefined ? logger.child(bindings) : logger.child(bindings, childOptions),
   })
 
   if (config.jwt.generated) {
