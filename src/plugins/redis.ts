@@ -3,7 +3,7 @@
 // queue, so no request waits on it), callers fall back, and the client reconnects by itself.
 // Register before limits and caching. @see https://github.com/redis/ioredis
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { FastifyInstance } from 'fastify'
 
 declare module 'fastify' {
@@ -25,6 +25,8 @@ async function redis (app: FastifyInstance, opts: RedisOptions): Promise<void> {
     app.decorate('redis', undefined)
     return
   }
+  // Loaded only when configured: most single-instance deployments never need it.
+  const { Redis } = await import('ioredis')
   const client = new Redis(opts.url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -7,12 +7,17 @@ import { fullFormats } from 'ajv-formats/dist/formats.js'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import { badRequest } from '../errors.js'
+import { toArray } from '../lib/hooks.js'
 
 const common: Options = {
   allErrors: true, // name every bad field at once; every input schema bounds its lengths and sizes
   useDefaults: true,
   removeAdditional: false, // an unknown field is refused (400), never silently dropped
   strict: true,
+  // The contract's schemas are checked by Redocly's lint in CI, and AJV's strict mode still refuses
+  // unknown keywords; validating every route schema against the meta-schema again at each start
+  // cost a tenth of the cold start.
+  validateSchema: false,
 }
 
 /** `x` as an exact decimal, digits × 10^exponent, from JS's shortest round-trip form of it. */
@@ -151,7 +156,6 @@ function lowerCaseHeaderNames (schema: Record<string, unknown>): Record<string, 
   }
 }
 
-const toArray = <T>(hooks: T | T[] | undefined): T[] => hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]
 
 /**
  * Fastify validates a body against the schema of the request's media type, so a body in a media
