@@ -1,4 +1,5 @@
-import { Kysely, PostgresDialect } from 'kysely'
+import { createHash } from 'node:crypto'
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient, type PostgresQueryResult } from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
 import type { Database } from './schema.js'
@@ -106,12 +107,58 @@ export async function createDatabase (config: DatabaseConfig, options: CreateDat
       keepAliveInitialDelayMillis: 5_000,
     })
     pool.on('error', options.onIdleClientError ?? (() => {}))
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool) }) })
   }
 
   // Loaded only for PGlite: kysely-pglite's entry point also loads its code generator (babel
   // through jiti), a third of the server's start-up that a PostgreSQL deployment never uses.
   const { createPgliteDatabase } = await import('./pglite.js')
   return await createPgliteDatabase(config.dir, { parsers: SHARED_PARSERS, snapshot: options.pgliteSnapshot })
+}
+
+/** Distinct statements the server keeps prepared per connection; past it, statements run unnamed. */
+const MAX_PREPARED_STATEMENTS = 500
+
+/**
+ * Runs every parameterized statement as a named prepared statement. The server then parses and
+ * plans each statement once per connection instead of on every request: for the ticket view,
+ * planning took longer than executing (about 0.7-2 ms against 0.4-0.9 ms, by EXPLAIN ANALYZE).
+ * The name is a digest of the SQL, so the same text always gets the same name and different
+ * texts never share one. The set of texts is bounded by the code (an `in` list has one text per
+ * length up to its schema's maxItems); the cap is a safety net, not a cache policy.
+ */
+class PreparingPool implements PostgresPool {
+  readonly #names = new Map<string, string>()
+
+  constructor (readonly pool: pg.Pool) {}
+
+  #nameOf (text: string): string | undefined {
+    let name = this.#names.get(text)
+    if (name === undefined && this.#names.size < MAX_PREPARED_STATEMENTS) {
+      name = `k${createHash('sha1').update(text).digest('base64url')}`
+      this.#names.set(text, name)
+    }
+    return name
+  }
+
+  async connect (): Promise<PostgresPoolClient> {
+    const client = await this.pool.connect()
+    const query = async <R>(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<R>> => {
+      // Transaction control (begin, commit, savepoints) carries no parameters: nothing to plan.
+      const name = values.length === 0 ? undefined : this.#nameOf(text)
+      const result = name === undefined
+        ? await client.query(text, [...values])
+        : await client.query({ name, text, values: [...values] })
+      return result as unknown as PostgresQueryResult<R>
+    }
+    return {
+      query: query as PostgresPoolClient['query'],
+      release: (destroy?: boolean) => { client.release(destroy) },
+    }
+  }
+
+  async end (): Promise<void> {
+    await this.pool.end()
+  }
 }
 
