@@ -22,3 +22,7 @@ export const isUniqueViolation = (err: unknown, constraint: string): boolean =>
 /** The row is still referenced through `constraint`, whichever ON DELETE action refused it. */
 export const isStillReferenced = (err: unknown, constraint: string): boolean =>
   violates(err, [FOREIGN_KEY_VIOLATION, RESTRICT_VIOLATION], constraint)
+
+/** An insert or update named a row that does not exist through `constraint`. */
+export const isMissingReference = (err: unknown, constraint: string): boolean =>
+  violates(err, [FOREIGN_KEY_VIOLATION], constraint)

@@ -11,11 +11,12 @@
 //
 // Unlike the single-statement repositories, the writes here throw their 404/422 themselves: they
 // find out inside their transaction, and throwing is what rolls it back.
-import { sql, type Kysely } from 'kysely'
+import { sql, type CompiledQuery, type Kysely } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { badRequest, HttpProblem, notFound, unknownReference } from '../errors.js'
 import { offsetOf, type PageRequest } from '../lib/pagination.js'
 import { countRows, inPageOrder, pageWithTotal, planPage, type Page } from './paging.js'
+import { isMissingReference } from './pg-errors.js'
 import type { Database } from './schema.js'
 
 export interface TicketViewRow {
@@ -54,41 +55,40 @@ export interface MechanicsEdit {
 const MAX_TICKET_PART_QUANTITY = 2_147_483_647
 
 function ticketViews (db: Kysely<Database>) {
-  // jsonArrayFrom aggregates an ordered subquery: PostgreSQL keeps that order through json_agg.
-  return db.selectFrom('service_tickets as st').select((eb) => [
-    'st.id',
-    'st.customer_id',
-    'st.vin',
-    'st.service_date',
-    'st.service_desc',
-    jsonArrayFrom(
-      eb.selectFrom('service_mechanics as sm')
-        .innerJoin('mechanics as m', 'm.id', 'sm.mechanic_id')
-        .select(['m.id', 'm.name'])
-        .whereRef('sm.ticket_id', '=', 'st.id')
-        .orderBy('m.id'),
-    ).as('mechanics'),
-    jsonArrayFrom(
-      eb.selectFrom('ticket_parts as tp')
+  // The part lines and the total come from one lateral pass over the ticket's rows of
+  // ticket_parts (an aggregate without GROUP BY always yields one row, so every ticket keeps its
+  // row). json_agg keeps the ORDER BY inside it; prices travel as text inside the JSON.
+  return db.selectFrom('service_tickets as st')
+    .innerJoinLateral(
+      (eb) => eb.selectFrom('ticket_parts as tp')
         .innerJoin('inventory as i', 'i.id', 'tp.part_id')
-        .select([
-          'tp.part_id',
-          'i.name',
-          sql<string>`i.price::text`.as('price'),
-          'tp.quantity',
-          sql<string>`(i.price * tp.quantity)::text`.as('line_total'),
-        ])
         .whereRef('tp.ticket_id', '=', 'st.id')
-        .orderBy('tp.part_id'),
-    ).as('parts'),
-    eb.selectFrom('ticket_parts as tp')
-      .innerJoin('inventory as i', 'i.id', 'tp.part_id')
-      .select(sql<string>`coalesce(sum(i.price * tp.quantity), 0)::text`.as('total'))
-      .whereRef('tp.ticket_id', '=', 'st.id')
-      .$asScalar()
-      .$notNull()
-      .as('total'),
-  ])
+        .select([
+          sql<TicketViewRow['parts'] | null>`json_agg(json_build_object(
+            'part_id', tp.part_id, 'name', i.name, 'price', i.price::text,
+            'quantity', tp.quantity, 'line_total', (i.price * tp.quantity)::text) order by tp.part_id)`.as('lines'),
+          sql<string | null>`sum(i.price * tp.quantity)`.as('sum'),
+        ])
+        .as('ps'),
+      (join) => join.onTrue(),
+    )
+    .select((eb) => [
+      'st.id',
+      'st.customer_id',
+      'st.vin',
+      'st.service_date',
+      'st.service_desc',
+      // jsonArrayFrom aggregates an ordered subquery: PostgreSQL keeps that order through json_agg.
+      jsonArrayFrom(
+        eb.selectFrom('service_mechanics as sm')
+          .innerJoin('mechanics as m', 'm.id', 'sm.mechanic_id')
+          .select(['m.id', 'm.name'])
+          .whereRef('sm.ticket_id', '=', 'st.id')
+          .orderBy('m.id'),
+      ).as('mechanics'),
+      sql<TicketViewRow['parts']>`coalesce(ps.lines, '[]')`.as('parts'),
+      sql<string>`coalesce(ps.sum, 0)::text`.as('total'),
+    ])
 }
 
 function matchingTickets (db: Kysely<Database>, filter: TicketFilter) {
@@ -139,8 +139,26 @@ async function listAllTicketViews (db: Kysely<Database>, page: PageRequest): Pro
   return { rows: inPageOrder(rows, plan), total }
 }
 
+/**
+ * The ticket view by id, built and compiled by Kysely once: the builder cost more CPU than the rest
+ * of a `GET /service-tickets/{id}` answer (bench/README.md, Findings). Both drivers compile to the
+ * same PostgreSQL text, so one compiled query serves every database handle and transaction; the
+ * id is its only parameter.
+ */
+let ticketViewByIdQuery: CompiledQuery<TicketViewRow> | undefined
+
+function ticketViewById (db: Kysely<Database>): CompiledQuery<TicketViewRow> {
+  if (ticketViewByIdQuery === undefined) {
+    const compiled = ticketViews(db).where('st.id', '=', 0).compile()
+    if (compiled.parameters.length !== 1) throw new Error('the ticket view by id must have the id as its only parameter')
+    ticketViewByIdQuery = compiled
+  }
+  return ticketViewByIdQuery
+}
+
 export async function findTicketView (db: Kysely<Database>, id: number): Promise<TicketViewRow | undefined> {
-  return await ticketViews(db).where('st.id', '=', id).executeTakeFirst()
+  const { rows } = await db.executeQuery<TicketViewRow>({ ...ticketViewById(db), parameters: [id] })
+  return rows[0]
 }
 
 async function viewOf (trx: Kysely<Database>, id: number): Promise<TicketViewRow> {
@@ -284,17 +302,17 @@ export async function editTicketMechanics (db: Kysely<Database>, ticketId: numbe
 }
 
 /**
- * Puts `quantity` of a part on a ticket, adding to the quantity already there. The upsert is one
- * statement, so concurrent adds of the same part all count.
+ * Puts `quantity` of a part on a ticket, adding to the quantity already there, and answers the
+ * ticket's view. Two round trips, like a hand-written handler: the upsert is one statement, so
+ * concurrent adds of the same part all count, and its foreign keys are the existence checks. It
+ * touches one row, so it needs no transaction; a ticket deleted between the two statements
+ * answers 404, which is then the truth.
  */
 export async function addTicketPart (db: Kysely<Database>, ticketId: number, partId: number, quantity: number): Promise<TicketViewRow> {
-  return await db.transaction().execute(async (trx) => {
-    await lockTicket(trx, ticketId)
-    const part = await trx.selectFrom('inventory').select('id').where('id', '=', partId).forKeyShare().executeTakeFirst()
-    if (part === undefined) throw unknownReference('part_id', 'part', [partId])
-
+  let line: { quantity: number } | undefined
+  try {
     // The conflict branch only updates while the sum fits in an int4; otherwise no row comes back.
-    const line = await trx.insertInto('ticket_parts')
+    line = await db.insertInto('ticket_parts')
       .values({ ticket_id: ticketId, part_id: partId, quantity })
       .onConflict((oc) => oc
         .columns(['ticket_id', 'part_id'])
@@ -302,13 +320,21 @@ export async function addTicketPart (db: Kysely<Database>, ticketId: number, par
         .where(sql<boolean>`ticket_parts.quantity <= ${sql.lit(MAX_TICKET_PART_QUANTITY)} - excluded.quantity`))
       .returning('quantity')
       .executeTakeFirst()
-    if (line === undefined) {
-      throw badRequest(`Service ticket ${ticketId} cannot hold more than ${MAX_TICKET_PART_QUANTITY} of part ${partId}.`, [
-        { name: '/quantity', in: 'body', reason: `would take the part's quantity on the ticket past ${MAX_TICKET_PART_QUANTITY}` },
-      ])
+  } catch (err) {
+    if (isMissingReference(err, 'ticket_parts_ticket_id_fkey')) throw notFound('service ticket', ticketId)
+    if (isMissingReference(err, 'ticket_parts_part_id_fkey')) {
+      // Whichever key PostgreSQL checks first, a missing ticket is the 404 it has always been.
+      const ticket = await db.selectFrom('service_tickets').select('id').where('id', '=', ticketId).executeTakeFirst()
+      throw ticket === undefined ? notFound('service ticket', ticketId) : unknownReference('part_id', 'part', [partId])
     }
-    return await viewOf(trx, ticketId)
-  })
+    throw err
+  }
+  if (line === undefined) {
+    throw badRequest(`Service ticket ${ticketId} cannot hold more than ${MAX_TICKET_PART_QUANTITY} of part ${partId}.`, [
+      { name: '/quantity', in: 'body', reason: `would take the part's quantity on the ticket past ${MAX_TICKET_PART_QUANTITY}` },
+    ])
+  }
+  return await viewOf(db, ticketId)
 }
 
 /** Takes a part line off a ticket; 404 when the ticket does not exist or the part is not on it. */
