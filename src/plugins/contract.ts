@@ -85,7 +85,7 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
 
   await app.register(openapiGlue, {
     specification: spec,
-    securityHandlers: createSecurityHandlers(app.db, app.responseCache),
+    securityHandlers: createSecurityHandlers(app.db, app.responseCache, app.jwt),
     operationResolver: (operationId: string) => {
       const handler = handlers[operationId]
       return handler === undefined ? notImplemented : adapt(handler, mediaTypes.get(operationId))
