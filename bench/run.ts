@@ -200,12 +200,21 @@ const running = new Set<Server>()
 // The API runs in an empty directory so that a developer's .env in the repo cannot change its config.
 const apiCwd = mkdtempSync(join(os.tmpdir(), 'mst-bench-'))
 
+/** The Node flags of `npm start`, so the benchmark runs the server the way users start it. */
+function startScriptNodeFlags (): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  const words = scripts.start.trim().split(/\s+/)
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/src/server.js') throw new Error(`unexpected start script: ${scripts.start}`)
+  return words.slice(1, -1)
+}
+const API_NODE_FLAGS = startScriptNodeFlags()
+
 function serverCommand (kind: ServerKind, port: number, databaseUrl: string): { argv: string[], env: NodeJS.ProcessEnv, cwd: string } {
   const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG }
   if (kind === 'api') {
     if (args.redis && !process.env.REDIS_URL) throw new Error('--redis needs REDIS_URL in the environment')
     return {
-      argv: [process.execPath, join(ROOT, 'dist', 'src', 'server.js')],
+      argv: [process.execPath, ...API_NODE_FLAGS, join(ROOT, 'dist', 'src', 'server.js')],
       cwd: apiCwd,
       env: {
         ...base,
@@ -812,7 +821,7 @@ async function main (): Promise<number> {
       if (coldApi.length > 0) {
         log('\n### Cold start, spawn to the first /health 200 (ms)\n')
         log(markdownTable(['server', 'median', 'min', 'max', 'runs'], [
-          ['API (node dist/src/server.js)', fmtMs(median(coldApi)), fmtMs(Math.min(...coldApi)), fmtMs(Math.max(...coldApi)), String(coldApi.length)],
+          [`API (${['node', ...API_NODE_FLAGS, 'dist/src/server.js'].join(' ')})`, fmtMs(median(coldApi)), fmtMs(Math.min(...coldApi)), fmtMs(Math.max(...coldApi)), String(coldApi.length)],
           ['baseline (node --import tsx)', fmtMs(median(coldBaseline)), fmtMs(Math.min(...coldBaseline)), fmtMs(Math.max(...coldBaseline)), String(coldBaseline.length)],
         ]))
       }
