@@ -37,12 +37,17 @@ async function redis (app: FastifyInstance, opts: RedisOptions): Promise<void> {
   })
 
   let lastWarning = 0
-  client.on('error', (err: Error) => {
+  let closing = false
+  const warnUnreachable = (reason: string) => {
     const now = Date.now()
-    if (now - lastWarning < WARN_EVERY_MS) return
+    if (closing || now - lastWarning < WARN_EVERY_MS) return
     lastWarning = now
-    app.log.warn({ err: { message: err.message } }, 'Redis is unreachable: rate limits and cache fall back until it returns')
-  })
+    app.log.warn({ err: { message: reason } }, 'Redis is unreachable: rate limits and cache fall back until it returns')
+  }
+  client.on('error', (err: Error) => { warnUnreachable(err.message) })
+  // A lost connection is reported when it is lost: ioredis emits 'error' only once a reconnection
+  // attempt fails, a retry delay later, while requests are already falling back.
+  client.on('close', () => { warnUnreachable('connection closed') })
   client.on('ready', () => {
     if (lastWarning !== 0) app.log.info('Redis is reachable again')
     lastWarning = 0
@@ -54,7 +59,10 @@ async function redis (app: FastifyInstance, opts: RedisOptions): Promise<void> {
     app.log.warn({ err: { message: (err as Error).message } }, 'Redis is unreachable at start: continuing without it for now')
   }
   app.decorate('redis', client)
-  app.addHook('onClose', async () => { client.disconnect() })
+  app.addHook('onClose', async () => {
+    closing = true
+    client.disconnect()
+  })
 }
 
 export default fp(redis, { name: 'redis' })
