@@ -6,11 +6,11 @@
 // .cpuprofile stays in bench/results/ for Chrome DevTools or speedscope.
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
-import net from 'node:net'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { ROOT } from '../src/paths.js'
+import { BENCH_JWT_SECRET, freePort, startScriptNodeFlags } from './api-process.js'
 import { BENCH_PASSWORD, benchDatabaseUrl, customerEmail, mechanicEmail } from './common.js'
 
 const { values: args } = parseArgs({
@@ -29,20 +29,6 @@ interface CpuProfile { nodes: ProfileNode[], startTime: number, samples: number[
 
 const outDir = join(ROOT, 'bench', 'results', 'profiles')
 mkdirSync(outDir, { recursive: true })
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
-
-function startFlags (): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  return scripts.start.trim().split(/\s+/).slice(1, -1)
-}
 
 async function waitForHealth (url: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
@@ -114,12 +100,12 @@ async function main (): Promise<void> {
   const url = `http://127.0.0.1:${port}`
   const before = new Set(readdirSync(outDir))
   const t0 = Date.now()
-  const child = spawn('taskset', ['--cpu-list', '0', process.execPath, ...startFlags(), '--cpu-prof', `--cpu-prof-dir=${outDir}`, join(ROOT, 'dist', 'src', 'server.js')], {
+  const child = spawn('taskset', ['--cpu-list', '0', process.execPath, ...startScriptNodeFlags(), '--cpu-prof', `--cpu-prof-dir=${outDir}`, join(ROOT, 'dist', 'src', 'server.js')], {
     cwd: outDir, // no .env here
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port),
-      DATABASE_URL: benchDatabaseUrl(), JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789abcdef',
+      DATABASE_URL: benchDatabaseUrl(), JWT_SECRET: BENCH_JWT_SECRET,
       RATE_LIMIT_MAX: '1000000000', LOGIN_RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'warn',
     },
   })

@@ -12,7 +12,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -20,6 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import pg from 'pg'
+import { BENCH_JWT_SECRET, freePort, startScriptNodeFlags } from './api-process.js'
 import { BENCH_PASSWORD, benchDatabaseUrl, customerEmail, databaseName, mechanicEmail, withDatabase } from './common.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -28,7 +28,7 @@ const SERVER_CORE = '0'
 const LOADGEN_CORE = '1'
 /** High enough that neither rate limit is ever reached; the schema has no maximum. */
 const UNLIMITED = '1000000000'
-const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789abcdef'
+const JWT_SECRET = BENCH_JWT_SECRET
 
 // ---- options ---------------------------------------------------------------------------------
 
@@ -143,18 +143,6 @@ function pinSelf (): void {
   execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', LOADGEN_CORE, String(process.pid)], { stdio: 'ignore' })
 }
 
-function freePort (): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = net.createServer()
-    server.unref()
-    server.on('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => done(port))
-    })
-  })
-}
-
 interface HttpAnswer { status: number, headers: Record<string, string | string[] | undefined>, body: string }
 
 function http (url: string, init: { method?: string, headers?: Record<string, string>, body?: string, timeoutMs?: number } = {}): Promise<HttpAnswer> {
@@ -200,13 +188,6 @@ const running = new Set<Server>()
 // The API runs in an empty directory so that a developer's .env in the repo cannot change its config.
 const apiCwd = mkdtempSync(join(os.tmpdir(), 'mst-bench-'))
 
-/** The Node flags of `npm start`, so the benchmark runs the server the way users start it. */
-function startScriptNodeFlags (): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  const words = scripts.start.trim().split(/\s+/)
-  if (words[0] !== 'node' || words.at(-1) !== 'dist/src/server.js') throw new Error(`unexpected start script: ${scripts.start}`)
-  return words.slice(1, -1)
-}
 const API_NODE_FLAGS = startScriptNodeFlags()
 
 function serverCommand (kind: ServerKind, port: number, databaseUrl: string): { argv: string[], env: NodeJS.ProcessEnv, cwd: string } {

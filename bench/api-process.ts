@@ -1,0 +1,31 @@
+// What bench/run.ts and bench/profile.ts both need to start the built API: a free port, the Node
+// flags of `npm start`, and the one JWT secret the benchmark signs with.
+import { readFileSync } from 'node:fs'
+import net from 'node:net'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** A fixed 50-character secret: the API refuses a short one with NODE_ENV=production. */
+export const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789abcdef'
+
+export function freePort (): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = net.createServer()
+    server.unref()
+    server.on('error', fail)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => done(port))
+    })
+  })
+}
+
+/** The Node flags of `npm start`, so the benchmark runs the server the way users start it. */
+export function startScriptNodeFlags (): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+  const words = scripts.start.trim().split(/\s+/)
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/src/server.js') throw new Error(`unexpected start script: ${scripts.start}`)
+  return words.slice(1, -1)
+}
