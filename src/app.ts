@@ -58,6 +58,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       childOptions.level === undefined && childOptions.serializers === undefined ? logger.child(bindings) : logger.child(bindings, childOptions),
   })
 
+  // One scrypt on the thread pool (50-100 ms): it runs while the plugins below load and migrate.
+  const decoyHash = createDecoyHash()
+  decoyHash.catch(() => {}) // awaited below; this only stops an early failure counting as unhandled
+
   if (config.jwt.generated) {
     app.log.warn('JWT_SECRET is not set: using a random secret, so tokens will not survive a restart')
   }
@@ -79,7 +83,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // 8. Caching: reads the routes' x-cache / x-invalidates, so before the routes exist.
   await app.register(caching)
 
-  const decoyHash = await createDecoyHash()
   if (config.bootstrapMechanic !== undefined) {
     const created = await ensureBootstrapMechanic(app.db, config.bootstrapMechanic, hashPassword)
     if (created) app.log.info({ email: config.bootstrapMechanic.email }, 'bootstrap mechanic created')
@@ -90,7 +93,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     handlers: createHandlers({
       db: app.db,
       issueToken: app.issueToken,
-      passwords: { hash: hashPassword, verify: verifyPassword, decoyHash },
+      passwords: { hash: hashPassword, verify: verifyPassword, decoyHash: await decoyHash },
     }),
   })
   return app

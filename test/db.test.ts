@@ -91,6 +91,12 @@ function driverSuite (t: Tap, open: (t: Tap) => Promise<Kysely<Database>>): void
     t.same(await appTables(db), TABLES)
   })
 
+  t.test('a migration the code does not know stops the start-up, even when the rest are applied', async (t) => {
+    await sql`insert into kysely_migration (name, timestamp) values ('2099_01_01_0000_from_a_newer_release', now()::text)`.execute(db)
+    t.teardown(async () => { await sql`delete from kysely_migration where name = '2099_01_01_0000_from_a_newer_release'`.execute(db) })
+    await t.rejects(migrateToLatest(db), /corrupted migrations/)
+  })
+
   t.test('row_counts follows every insert and delete, several rows per statement too', async (t) => {
     const count = async (table: 'customers' | 'inventory') => {
       const { rows: [row] } = await sql<{ maintained: number, actual: number }>`
