@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import openapiGlue from 'fastify-openapi-glue'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import type { Handlers } from '../../generated/handlers.js'
+import { usePrecompiledContractValidator } from '../contract-validator.js'
 import { HttpProblem } from '../errors.js'
 import { loadSpec, type OpenApiDocument } from '../spec.js'
 import { createSecurityHandlers } from './auth.js'
@@ -83,6 +84,9 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
     route.preHandler = rest
   })
 
+  if (await usePrecompiledContractValidator() === undefined) {
+    app.log.info('generated/oas-3.1-schema-validator.js is missing or stale (run npm run generate): the contract check compiles its schema at start-up')
+  }
   await app.register(openapiGlue, {
     specification: spec,
     securityHandlers: createSecurityHandlers(app.db, app.responseCache, app.jwt),
