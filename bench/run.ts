@@ -190,8 +190,17 @@ const apiCwd = mkdtempSync(join(os.tmpdir(), 'mst-bench-'))
 
 const API_NODE_FLAGS = startScriptNodeFlags()
 
+/**
+ * The process settings README.md recommends to deployments (read by glibc and libuv before Node
+ * runs any code, so `npm start` cannot set them): passed to both servers when the runner has them,
+ * to measure what they change.
+ */
+const DEPLOYMENT_SETTINGS = ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_ARENA_MAX', 'UV_THREADPOOL_SIZE'] as const
+const deploymentEnv: NodeJS.ProcessEnv = Object.fromEntries(
+  DEPLOYMENT_SETTINGS.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]]))
+
 function serverCommand (kind: ServerKind, port: number, databaseUrl: string): { argv: string[], env: NodeJS.ProcessEnv, cwd: string } {
-  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG }
+  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: process.env.LANG, ...deploymentEnv }
   if (kind === 'api') {
     if (args.redis && !process.env.REDIS_URL) throw new Error('--redis needs REDIS_URL in the environment')
     return {
@@ -710,7 +719,7 @@ async function main (): Promise<number> {
     if (busy) {
       warnings.push(`the machine was busy at the start (load average ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} on ${CPUS} CPUs): numbers are noisy`)
     }
-    const results: Record<string, unknown> = { mode, options, machine: env, counts: facts.counts, databaseMiB: facts.databaseMiB, at: new Date().toISOString() }
+    const results: Record<string, unknown> = { mode, options, machine: env, deploymentSettings: deploymentEnv, counts: facts.counts, databaseMiB: facts.databaseMiB, at: new Date().toISOString() }
 
     let coldApi: number[] = []
     let coldBaseline: number[] = []
@@ -797,7 +806,8 @@ async function main (): Promise<number> {
           fmtMiB(r.apiPeakRssKb),
         ]),
       ))
-      log(`\nAPI peak RSS over the whole run (VmHWM): ${fmtMiB(hwm)}`)
+      const settings = Object.entries(deploymentEnv).map(([name, value]) => `${name}=${value}`).join(' ')
+      log(`\nAPI peak RSS over the whole run (VmHWM): ${fmtMiB(hwm)}${settings === '' ? '' : ` (both servers ran with ${settings})`}`)
 
       if (coldApi.length > 0) {
         log('\n### Cold start, spawn to the first /health 200 (ms)\n')
