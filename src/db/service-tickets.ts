@@ -11,10 +11,11 @@
 //
 // Unlike the single-statement repositories, the writes here throw their 404/422 themselves: they
 // find out inside their transaction, and throwing is what rolls it back.
-import { sql, type CompiledQuery, type Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
 import { badRequest, HttpProblem, notFound, unknownReference } from '../errors.js'
 import { offsetOf, type PageRequest } from '../lib/pagination.js'
+import { compiledOnce } from './compiled-once.js'
 import { countRows, inPageOrder, pageWithTotal, planPage, type Page } from './paging.js'
 import { isMissingReference } from './pg-errors.js'
 import type { Database } from './schema.js'
@@ -102,21 +103,35 @@ function matchingTickets (db: Kysely<Database>, filter: TicketFilter) {
   return query
 }
 
+/**
+ * One page of a customer's or a mechanic's ticket views, newest first, with the matching count
+ * beside each row. The page is picked (and counted) first, so the views' subqueries run for its rows
+ * only. `my-tickets` runs on every customer visit, so the query is compiled once (compiled-once.ts).
+ */
+function filteredTicketPage (filter: 'customerId' | 'mechanicId') {
+  return compiledOnce(['owner', 'limit', 'offset'], (db: Kysely<Database>, { owner, limit, offset }) => {
+    const pageIds = matchingTickets(db, { [filter]: owner })
+      .select((eb) => ['id', eb.fn.countAll<number>().over().as('total_count')])
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .offset(offset)
+    return ticketViews(db)
+      .innerJoin(pageIds.as('page'), 'page.id', 'st.id')
+      .select('page.total_count')
+      .orderBy('st.id', 'desc')
+  })
+}
+
+const TICKET_PAGE_OF = { customerId: filteredTicketPage('customerId'), mechanicId: filteredTicketPage('mechanicId') }
+
 /** One page of ticket views, newest first. */
 export async function listTicketViews (db: Kysely<Database>, filter: TicketFilter, page: PageRequest): Promise<Page<TicketViewRow>> {
-  if (filter.customerId === undefined && filter.mechanicId === undefined) return await listAllTicketViews(db, page)
+  const by = filter.customerId !== undefined ? 'customerId' : filter.mechanicId !== undefined ? 'mechanicId' : undefined
+  if (by === undefined) return await listAllTicketViews(db, page)
+  if (filter.customerId !== undefined && filter.mechanicId !== undefined) throw new Error('filter tickets by a customer or by a mechanic, not both')
   const offset = offsetOf(page)
-  // The page is picked (and counted) first, so the views' subqueries run for its rows only.
-  const pageIds = matchingTickets(db, filter)
-    .select((eb) => ['id', eb.fn.countAll<number>().over().as('total_count')])
-    .orderBy('id', 'desc')
-    .limit(page.per_page)
-    .offset(offset)
-  const rows: Array<TicketViewRow & { total_count: number }> = await ticketViews(db)
-    .innerJoin(pageIds.as('page'), 'page.id', 'st.id')
-    .select('page.total_count')
-    .orderBy('st.id', 'desc')
-    .execute()
+  const query = TICKET_PAGE_OF[by](db, { owner: filter[by] as number, limit: page.per_page, offset })
+  const { rows } = await db.executeQuery(query)
   return await pageWithTotal(rows, offset, async () => {
     const { count } = await matchingTickets(db, filter)
       .select((eb) => eb.fn.countAll<number>().as('count'))
@@ -139,25 +154,11 @@ async function listAllTicketViews (db: Kysely<Database>, page: PageRequest): Pro
   return { rows: inPageOrder(rows, plan), total }
 }
 
-/**
- * The ticket view by id, built and compiled by Kysely once: the builder cost more CPU than the rest
- * of a `GET /service-tickets/{id}` answer (bench/README.md, Findings). Both drivers compile to the
- * same PostgreSQL text, so one compiled query serves every database handle and transaction; the
- * id is its only parameter.
- */
-let ticketViewByIdQuery: CompiledQuery<TicketViewRow> | undefined
-
-function ticketViewById (db: Kysely<Database>): CompiledQuery<TicketViewRow> {
-  if (ticketViewByIdQuery === undefined) {
-    const compiled = ticketViews(db).where('st.id', '=', 0).compile()
-    if (compiled.parameters.length !== 1) throw new Error('the ticket view by id must have the id as its only parameter')
-    ticketViewByIdQuery = compiled
-  }
-  return ticketViewByIdQuery
-}
+/** The ticket view by id, compiled once: it answers every ticket read and write. */
+const ticketViewById = compiledOnce(['id'], (db: Kysely<Database>, { id }) => ticketViews(db).where('st.id', '=', id))
 
 export async function findTicketView (db: Kysely<Database>, id: number): Promise<TicketViewRow | undefined> {
-  const { rows } = await db.executeQuery<TicketViewRow>({ ...ticketViewById(db), parameters: [id] })
+  const { rows } = await db.executeQuery(ticketViewById(db, { id }))
   return rows[0]
 }
 
