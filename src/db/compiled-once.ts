@@ -7,11 +7,10 @@ import type { CompiledQuery } from 'kysely'
 interface Compilable<R> { compile: () => CompiledQuery<R> }
 
 /**
- * Compiles `build`'s query the first time it is needed (the context, a database handle, only serves
- * to start the builder), with a distinct sentinel for each named
- * value, and finds where each sentinel landed among the parameters; later calls only put the
- * values there. Throws at first use if the query has any other parameter, or a value lands twice or
- * nowhere (a value Kysely inlined into the text instead of passing it).
+ * Compiles `build`'s query the first time it is needed, with a distinct sentinel for each named
+ * value, and finds where each sentinel landed among the parameters; later calls only put the values
+ * there. The context (a database handle) only starts the builder. Throws at first use if the query
+ * has any other parameter, or a value lands twice or nowhere (inlined into the text by Kysely).
  */
 export function compiledOnce<C, R, K extends string> (
   names: readonly K[],

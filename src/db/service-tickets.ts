@@ -122,15 +122,17 @@ function filteredTicketPage (filter: 'customerId' | 'mechanicId') {
   })
 }
 
-const TICKET_PAGE_OF = { customerId: filteredTicketPage('customerId'), mechanicId: filteredTicketPage('mechanicId') }
+const customerTicketPage = filteredTicketPage('customerId')
+const mechanicTicketPage = filteredTicketPage('mechanicId')
 
 /** One page of ticket views, newest first. */
 export async function listTicketViews (db: Kysely<Database>, filter: TicketFilter, page: PageRequest): Promise<Page<TicketViewRow>> {
-  const by = filter.customerId !== undefined ? 'customerId' : filter.mechanicId !== undefined ? 'mechanicId' : undefined
-  if (by === undefined) return await listAllTicketViews(db, page)
-  if (filter.customerId !== undefined && filter.mechanicId !== undefined) throw new Error('filter tickets by a customer or by a mechanic, not both')
+  const { customerId, mechanicId } = filter
+  if (customerId !== undefined && mechanicId !== undefined) throw new Error('filter tickets by a customer or by a mechanic, not both')
+  if (customerId === undefined && mechanicId === undefined) return await listAllTicketViews(db, page)
   const offset = offsetOf(page)
-  const query = TICKET_PAGE_OF[by](db, { owner: filter[by] as number, limit: page.per_page, offset })
+  const values = { owner: customerId ?? mechanicId ?? 0, limit: page.per_page, offset }
+  const query = (customerId !== undefined ? customerTicketPage : mechanicTicketPage)(db, values)
   const { rows } = await db.executeQuery(query)
   return await pageWithTotal(rows, offset, async () => {
     const { count } = await matchingTickets(db, filter)
