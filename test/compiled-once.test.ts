@@ -15,7 +15,8 @@ const db = new Kysely<Database>({
 })
 
 t.test('each value goes to its own parameter, whatever order the query uses them in', async (t) => {
-  const page = compiledOnce(['owner', 'limit', 'offset'], (kysely: Kysely<Database>, { owner, limit, offset }) =>
+  // Named in another order than the SQL's where/limit/offset, so the values must be moved into place.
+  const page = compiledOnce(['offset', 'owner', 'limit'], (kysely: Kysely<Database>, { owner, limit, offset }) =>
     kysely.selectFrom('service_tickets').select('id').offset(offset).limit(limit).where('customer_id', '=', owner))
   const first = page(db, { owner: 7, limit: 10, offset: 20 })
   t.same(first.parameters, [7, 10, 20])
