@@ -22,10 +22,12 @@ export function freePort (): Promise<number> {
   })
 }
 
-/** The Node flags of `npm start`, so the benchmark runs the server the way users start it. */
+/** The Node flags and preloads of `npm start`, so the benchmark runs the server the way users start it. */
 export function startScriptNodeFlags (): string[] {
   const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
   const words = scripts.start.trim().split(/\s+/)
   if (words[0] !== 'node' || words.at(-1) !== 'dist/src/server.js') throw new Error(`unexpected start script: ${scripts.start}`)
-  return words.slice(1, -1)
+  // The servers run in other directories: a preloaded module's path is the repo's.
+  return words.slice(1, -1).map((word, i, flags) =>
+    flags[i - 1] === '--require' && word.startsWith('.') ? join(ROOT, word) : word)
 }
