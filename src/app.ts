@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.js'
 import { ensureBootstrapMechanic } from './db/mechanics.js'
 import { createHandlers } from './handlers/index.js'
+import { lazyChildLoggerFactory } from './lib/lazy-logger.js'
 import { createDecoyHash, hashPassword, verifyPassword } from './lib/passwords.js'
 import auth from './plugins/auth.js'
 import caching from './plugins/caching.js'
@@ -52,10 +53,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // ids, pages and headers come from the contract; no route needs the case-insensitive or
     // trailing-slash leniency, and it would give one resource two URLs.
     routerOptions: { ignoreTrailingSlash: false },
-    // No route sets its own log level or serializers, so the per-request child logger gets no
-    // options: pino builds such a child much faster than one given an empty options object.
-    childLoggerFactory: (logger, bindings, childOptions) =>
-      childOptions.level === undefined && childOptions.serializers === undefined ? logger.child(bindings) : logger.child(bindings, childOptions),
+    childLoggerFactory: lazyChildLoggerFactory,
   })
 
   // One scrypt on the thread pool (50-100 ms): it runs while the plugins below load and migrate.
