@@ -1,6 +1,7 @@
 // What handlers get from the app. Handlers hold no Fastify instance: they can be built and called
 // with any implementation of these.
 import type { Kysely } from 'kysely'
+import type { DatabaseProbe } from '../db/health.js'
 import type { Database } from '../db/schema.js'
 import type { Role, Token } from '../plugins/auth.js'
 
@@ -13,6 +14,8 @@ export interface Passwords {
 
 export interface Deps {
   db: Kysely<Database>
+  /** One round trip to the database, for the health check. */
+  probeDatabase: DatabaseProbe
   issueToken: (role: Role, id: number) => Token
   passwords: Passwords
 }

@@ -8,12 +8,12 @@ import type { Deps } from './deps.js'
 
 type SystemHandlers = Pick<Handlers, 'getHealth' | 'getOpenApi' | 'getDocs'>
 
-export function systemHandlers ({ db }: Deps): SystemHandlers {
+export function systemHandlers ({ probeDatabase }: Deps): SystemHandlers {
   const spec = loadSpec()
   let docs: Promise<string> | undefined
   return {
     async getHealth () {
-      return await pingDatabase(db)
+      return await pingDatabase(probeDatabase)
         ? { status: 200, body: { status: 'ok', database: 'up' } }
         : { status: 503, body: { status: 'unavailable', database: 'down' } }
     },

@@ -4,7 +4,8 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { DatabaseConfig } from '../config.js'
-import { createDatabase } from '../db/connect.js'
+import { openDatabase } from '../db/connect.js'
+import type { DatabaseProbe } from '../db/health.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { isConnectionError } from '../errors.js'
 import type { Database } from '../db/schema.js'
@@ -12,6 +13,8 @@ import type { Database } from '../db/schema.js'
 declare module 'fastify' {
   interface FastifyInstance {
     db: Kysely<Database>
+    /** The cheapest round trip that proves the database answers. */
+    databaseProbe: DatabaseProbe
   }
 }
 
@@ -50,7 +53,7 @@ async function migrateWhenReachable (app: FastifyInstance, kysely: Kysely<Databa
 }
 
 async function db (app: FastifyInstance, opts: DbOptions): Promise<void> {
-  const kysely = await createDatabase(opts.database, {
+  const { db: kysely, probe } = await openDatabase(opts.database, {
     onIdleClientError: (err) => app.log.warn({ err }, 'an idle database connection failed'),
     ...(opts.pgliteSnapshot === undefined ? {} : { pgliteSnapshot: opts.pgliteSnapshot }),
   })
@@ -66,6 +69,7 @@ async function db (app: FastifyInstance, opts: DbOptions): Promise<void> {
     throw err
   }
   app.decorate('db', kysely)
+  app.decorate('databaseProbe', probe)
 }
 
 export default fp(db, { name: 'db' })
