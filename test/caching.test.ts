@@ -231,6 +231,36 @@ async function cachingChecks (t: Test, app: FastifyInstance): Promise<void> {
     await expectMoved('a mechanic delete', [undefined, 0])
   })
 
+  // A URL that validated once is answered from the cache before validation when asked again
+  // (src/plugins/caching.ts); from outside, nothing of the validated path may change.
+  t.test('a URL seen before is still validated, rate-limited and answered as before', async (t) => {
+    const url = '/inventory?per_page=7&page=1'
+    const first = await listParts(url)
+    const etag = expectValidator(t, first, 'public')
+    const again = await listParts(url)
+    t.equal(again.body, first.body, 'the same body')
+    t.equal(again.headers.etag, etag, 'the same ETag')
+    t.equal(again.headers.link, first.headers.link, 'the same Link header')
+    t.equal(again.headers['content-type'], first.headers['content-type'])
+    t.equal(again.headers['x-content-type-options'], 'nosniff', 'the security headers')
+    t.equal(Number(again.headers['x-ratelimit-remaining']), Number(first.headers['x-ratelimit-remaining']) - 1, 'and it counts against the rate limit')
+
+    const tooLong = await listParts(url, { 'if-none-match': `"${'a'.repeat(600)}"` })
+    t.equal(tooLong.statusCode, 400, 'an If-None-Match the contract refuses is still refused')
+    expectNotModified(t, await listParts(url, { 'if-none-match': etag }), etag)
+
+    for (let i = 0; i < 2; i++) t.equal((await listParts('/inventory?per_page=0')).statusCode, 400, `an invalid URL is refused every time (${i + 1})`)
+
+    const head = await app.inject({ method: 'HEAD', url })
+    t.equal(head.statusCode, 200)
+    t.equal(head.body, '', 'HEAD: no body')
+    t.equal(head.headers.etag, etag, 'HEAD: the same ETag')
+
+    await createPart('Seen-before part', 2.5)
+    const after = await listParts(url)
+    t.not(expectValidator(t, after, 'public'), etag, 'a write still shows at once')
+  })
+
   t.test('reads that are not cached say no-store', async (t) => {
     expectNoStore(t, await call(app, 'listCustomers', { method: 'GET', url: '/customers', headers: boss }))
     expectNoStore(t, await call(app, 'listServiceTickets', { method: 'GET', url: '/service-tickets', headers: boss }))

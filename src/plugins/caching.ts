@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import fastifyCaching from '@fastify/caching'
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onSendHookHandler, preHandlerHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onSendHookHandler, preHandlerHookHandler, preParsingHookHandler } from 'fastify'
 import { MemoryResponseCache, RedisResponseCache, type ResponseCache } from '../lib/response-cache.js'
 import { toArray } from '../lib/hooks.js'
 
@@ -48,7 +48,45 @@ export function matchesIfNoneMatch (header: string | undefined, tag: string): bo
 const entityTag = (collection: string, key: string): string =>
   `"${collection}-${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`
 
-function cachedRead (cache: ResponseCache, declared: CacheDeclaration, routeUrl: string): { lookup: preHandlerHookHandler, store: onSendHookHandler } {
+/** Most recently used raw URLs of one route, and what each validated to (the key without its version). */
+class ValidatedUrls {
+  readonly #keys = new Map<string, string>()
+  constructor (readonly maxEntries = 1000) {}
+
+  get (url: string): string | undefined {
+    return this.#keys.get(url)
+  }
+
+  set (url: string, key: string): void {
+    if (this.#keys.get(url) === key) return
+    this.#keys.delete(url)
+    this.#keys.set(url, key)
+    if (this.#keys.size > this.maxEntries) this.#keys.delete(this.#keys.keys().next().value as string)
+  }
+}
+
+interface CachedReadHooks {
+  /** preParsing, so after every onRequest hook (authentication too): a hit for a URL seen valid before. */
+  early: preParsingHookHandler | undefined
+  /** preHandler: the validated lookup, which also teaches `early` this URL. */
+  lookup: preHandlerHookHandler
+  /** onSend: stores a miss's answer. */
+  store: onSendHookHandler
+}
+
+/**
+ * The request headers whose presence sends a request through validation first, or undefined when
+ * the route's header schema is more than optional named properties (nothing can skip it then).
+ */
+function headersThatNeedValidation (route: RouteOptions): string[] | undefined {
+  const headers = route.schema?.headers as { type?: unknown, properties?: Record<string, unknown>, required?: unknown[] } | undefined
+  if (headers === undefined) return []
+  const onlyOptionalProperties = Object.keys(headers).every((k) => k === 'type' || k === 'properties' || k === 'required') &&
+    (headers.required === undefined || headers.required.length === 0)
+  return onlyOptionalProperties ? Object.keys(headers.properties ?? {}).map((name) => name.toLowerCase()) : undefined
+}
+
+function cachedRead (cache: ResponseCache, declared: CacheDeclaration, route: RouteOptions): CachedReadHooks {
   const cacheControl = `${declared.scope}, no-cache`
   /** Only a 200 or a 304 carries the validator: a 404 or a 403 of a cached route must not. */
   const validate = (reply: FastifyReply, tag: string): void => {
@@ -56,27 +94,57 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, routeUrl:
     reply.header('cache-control', cacheControl)
     if (declared.scope === 'private') reply.header('vary', 'authorization')
   }
+  /** Answers from the cache (200 or 304) and returns true, or returns where a miss is to be stored. */
+  const answer = async (req: FastifyRequest, reply: FastifyReply, unversionedKey: string): Promise<{ key: string, tag: string } | true | undefined> => {
+    const version = await cache.version(declared.collection)
+    if (version === undefined) return undefined // the store is unreachable: answer fresh, without a validator
+    const key = `${declared.collection}:v${version}:${unversionedKey}`
+    const hit = await cache.get(key)
+    // A hit carries its tag, so the hot path hashes nothing (entries of older releases do not).
+    const tag = hit?.tag ?? entityTag(declared.collection, key)
+    if (matchesIfNoneMatch(req.headers['if-none-match'], tag)) {
+      validate(reply, tag)
+      reply.code(304).send()
+      return true
+    }
+    if (hit !== undefined) {
+      validate(reply, tag)
+      reply.headers(hit.headers).type('application/json; charset=utf-8').send(hit.body)
+      return true
+    }
+    return { key, tag }
+  }
+
+  // For a body-less GET, validation depends on nothing but the URL and the headers its schema
+  // names. A URL that validated once, asked again without those headers, validates to the same
+  // params and query, so its hit can be answered before validation and the hooks around it.
+  // Only URLs that passed validation are remembered; anything else takes the validated path.
+  const validatedUrls = new ValidatedUrls()
+  const headerNames = route.schema?.body === undefined ? headersThatNeedValidation(route) : undefined
+  const early: preParsingHookHandler | undefined = headerNames === undefined
+    ? undefined
+    : (req, reply, _payload, done) => {
+        const known = validatedUrls.get(req.url)
+        if (known === undefined || headerNames.some((name) => req.headers[name] !== undefined)) return done()
+        // Callback style: once answered, the chain just stops (an async hook would wait for the
+        // response to finish). A miss goes on to validation and the lookup.
+        answer(req, reply, known).then((answered) => { if (answered !== true) done() }, done)
+      }
+
   return {
-    async lookup (req: FastifyRequest, reply: FastifyReply) {
+    early,
+    lookup (req, reply, done) {
       req.cacheEntry = undefined
-      const version = await cache.version(declared.collection)
-      if (version === undefined) return // the store is unreachable: answer fresh, without a validator
       // Validated params and query (defaults filled in), so `?page=1` and `` share one entry.
-      const key = `${declared.collection}:v${version}:${routeUrl}:${JSON.stringify(req.params)}:${JSON.stringify(req.query)}`
-      const hit = await cache.get(key)
-      // A hit carries its tag, so the hot path hashes nothing (entries of older releases do not).
-      const tag = hit?.tag ?? entityTag(declared.collection, key)
-      if (matchesIfNoneMatch(req.headers['if-none-match'], tag)) {
-        validate(reply, tag)
-        return reply.code(304).send()
-      }
-      if (hit !== undefined) {
-        validate(reply, tag)
-        return reply.headers(hit.headers).type('application/json; charset=utf-8').send(hit.body)
-      }
-      req.cacheEntry = { key, tag }
+      const unversionedKey = `${route.url}:${JSON.stringify(req.params)}:${JSON.stringify(req.query)}`
+      validatedUrls.set(req.url, unversionedKey)
+      answer(req, reply, unversionedKey).then((answered) => {
+        if (answered === true) return
+        req.cacheEntry = answered
+        done()
+      }, done)
     },
-    async store (req: FastifyRequest, reply: FastifyReply, payload: unknown) {
+    async store (req, reply, payload) {
       const entry = req.cacheEntry
       if (entry !== undefined && reply.statusCode === 200 && typeof payload === 'string') {
         validate(reply, entry.tag) // replaces the no-store that @fastify/caching's earlier hook set
@@ -107,7 +175,8 @@ async function caching (app: FastifyInstance): Promise<void> {
   app.addHook('onRoute', (route: RouteOptions) => {
     const { cache: declared, invalidates } = readDeclarations(route)
     if (declared !== undefined) {
-      const { lookup, store } = cachedRead(cache, declared, route.url)
+      const { early, lookup, store } = cachedRead(cache, declared, route)
+      if (early !== undefined) route.preParsing = [...toArray(route.preParsing), early]
       route.preHandler = [...toArray(route.preHandler), lookup]
       route.onSend = [...toArray(route.onSend), store]
     }
