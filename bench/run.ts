@@ -410,13 +410,13 @@ async function settle (monitor: pg.Client): Promise<void> {
 }
 
 /** Warm-up, then `rounds` measured runs per server, alternating which goes first. */
-async function measureRoute (label: string, target: Target, api: Server, baseline: Server, monitor: pg.Client): Promise<RouteResult> {
+async function measureRoute (label: string, target: Target, api: Server, baseline: Server, monitor: pg.Client, baselineTarget = target): Promise<RouteResult> {
   process.stdout.write(`  ${label} …`)
   const counter = { n: 0 } // shared by both servers: writes never revisit the other's rows in step
   if (options.warmup > 0) {
     await load(api, target, options.warmup, options.connections, counter)
     await settle(monitor)
-    await load(baseline, target, options.warmup, options.connections, counter)
+    await load(baseline, baselineTarget, options.warmup, options.connections, counter)
     await settle(monitor)
   }
   const apiRuns: RunResult[] = []
@@ -431,7 +431,7 @@ async function measureRoute (label: string, target: Target, api: Server, baselin
         apiRuns.push(value)
         apiPeakRssKb = Math.max(apiPeakRssKb, peakRssKb)
       } else {
-        baselineRuns.push(await load(baseline, target, options.duration, options.connections, counter))
+        baselineRuns.push(await load(baseline, baselineTarget, options.duration, options.connections, counter))
       }
       await settle(monitor)
     }
@@ -511,6 +511,9 @@ async function getTokens (api: Server): Promise<Tokens> {
 }
 
 interface RouteSpec { label: string, target: Target }
+
+/** The routes the API answers from its response cache (`x-cache`), measured against the floor too. */
+const CACHED_ROUTES = ['GET /mechanics/ranking', 'GET /mechanics', 'GET /inventory?page=1&per_page=50']
 
 function routes (facts: Facts, tokens: Tokens): RouteSpec[] {
   const asMechanic = { authorization: `Bearer ${tokens.mechanic}` }
@@ -770,6 +773,23 @@ async function main (): Promise<number> {
       }
       results.routes = routeResults
 
+      // The cached reads against the framework floor (bench/baseline.ts, `/floor/…`): the same
+      // bytes from memory on bare Fastify, interleaved with the API's cache hits.
+      const floorResults: RouteResult[] = []
+      if (mode === 'full' && !smoke) {
+        const cached = specs.filter((s) => CACHED_ROUTES.includes(s.label))
+        if (cached.length > 0) log('\nCached reads against the framework floor (bare Fastify sending the same body from memory):')
+        for (const spec of cached) {
+          const floorTarget = { ...spec.target, path: `/floor${spec.target.path}` }
+          const f = await measureRoute(spec.label, spec.target, api, baseline, monitor, floorTarget)
+          floorResults.push(f)
+          for (const [side, summary] of [['API', f.api], ['floor', f.baseline]] as const) {
+            if (summary.non2xx > 0 || summary.errors > 0) failures.push(`${f.label} against the floor, on the ${side}: ${summary.non2xx} non-2xx, ${summary.errors} errors/timeouts`)
+          }
+        }
+        results.floor = floorResults
+      }
+
       let storms: StormResult[] = []
       const inventory = specs.find((s) => s.label.startsWith('GET /inventory')) ?? routes(facts, tokens).find((s) => s.label.startsWith('GET /inventory'))!
       const loginSpec = routes(facts, tokens).find((s) => s.label === 'POST /customers/login')!
@@ -808,6 +828,16 @@ async function main (): Promise<number> {
       ))
       const settings = Object.entries(deploymentEnv).map(([name, value]) => `${name}=${value}`).join(' ')
       log(`\nAPI peak RSS over the whole run (VmHWM): ${fmtMiB(hwm)}${settings === '' ? '' : ` (both servers ran with ${settings})`}`)
+
+      if (floorResults.length > 0) {
+        log('\n### Cached reads against the framework floor\n')
+        log('floor: bare Fastify sending the same body from memory (no query, hook or plugin); "floor/base" is the most')
+        log('any response cache could show against the baseline on this machine with this load generator.\n')
+        log(markdownTable(['route', 'API req/s', 'floor req/s', 'API/floor', 'base req/s', 'floor/base', 'API/base'], floorResults.map((f) => {
+          const base = routeResults.find((r) => r.label === f.label)?.baseline.rps ?? Number.NaN
+          return [f.label, fmtRps(f.api.rps), fmtRps(f.baseline.rps), fmtRatio(f.api.rps / f.baseline.rps), fmtRps(base), fmtRatio(f.baseline.rps / base), fmtRatio(f.api.rps / base)]
+        })))
+      }
 
       if (coldApi.length > 0) {
         log('\n### Cold start, spawn to the first /health 200 (ms)\n')
