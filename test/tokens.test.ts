@@ -147,6 +147,19 @@ t.test('tokens', async (t) => {
     expect401(t, await asCustomer(bearer(gone.token)), 'listMyCustomerTickets', 'deleted customer, their own tickets')
   })
 
+  // Verified tokens are remembered (src/lib/verified-tokens.ts): never past their exp, and never
+  // for another token, however alike.
+  t.test('a remembered token still expires, and is remembered for itself only', async (t) => {
+    const shortLived = hmacToken(HS256, claims(String(mechanic.id), 'mechanic', { exp: now() + 2 }), secret)
+    t.equal((await asMechanic(bearer(shortLived))).statusCode, 200, 'valid now')
+    t.equal((await asMechanic(bearer(shortLived))).statusCode, 200, 'and again, from memory')
+    const [head, payload, signature] = shortLived.split('.') as [string, string, string]
+    const flipped = signature.at(-2) === 'A' ? 'B' : 'A'
+    expect401(t, await asMechanic(bearer(`${head}.${payload}.${signature.slice(0, -2)}${flipped}${signature.at(-1)}`)), 'listMechanics', 'the remembered token with one signature character changed')
+    await new Promise((resolve) => setTimeout(resolve, (Number(JSON.parse(Buffer.from(payload, 'base64url').toString()).exp) * 1000) - Date.now() + 50))
+    expect401(t, await asMechanic(bearer(shortLived)), 'listMechanics', 'the same token once its exp has passed')
+  })
+
   t.test('a token whose mechanic was deleted: 401', async (t) => {
     const gone = await mechanicAccount(app)
     const deleted = await app.inject({ method: 'DELETE', url: `/mechanics/${gone.id}`, headers: bearer(mechanic.token) })
