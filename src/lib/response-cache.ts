@@ -5,6 +5,7 @@
 // after a restart (or a Redis restart or eviction), so an old ETag would match changed data.
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { BoundedMap } from './bounded-map.js'
 
 export interface CachedResponse {
   body: string
@@ -25,12 +26,14 @@ export interface ResponseCache {
 /** 64 random bits: unique across restarts and instances. */
 const newVersion = (): string => randomBytes(8).toString('base64url')
 
-/** A bounded LRU map: reads move an entry to the back, inserts evict from the front. */
+/** In this process: at most maxEntries answers, the least recently used evicted first. */
 export class MemoryResponseCache implements ResponseCache {
   readonly #versions = new Map<string, string>()
-  readonly #entries = new Map<string, CachedResponse>()
+  readonly #entries: BoundedMap<string, CachedResponse>
 
-  constructor (readonly maxEntries = 1000) {}
+  constructor (maxEntries = 1000) {
+    this.#entries = new BoundedMap(maxEntries)
+  }
 
   async version (collection: string): Promise<string> {
     let version = this.#versions.get(collection)
@@ -43,18 +46,11 @@ export class MemoryResponseCache implements ResponseCache {
   }
 
   async get (key: string): Promise<CachedResponse | undefined> {
-    const hit = this.#entries.get(key)
-    if (hit !== undefined) {
-      this.#entries.delete(key)
-      this.#entries.set(key, hit)
-    }
-    return hit
+    return this.#entries.use(key)
   }
 
   async set (key: string, value: CachedResponse): Promise<void> {
-    this.#entries.delete(key)
     this.#entries.set(key, value)
-    if (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string)
   }
 }
 

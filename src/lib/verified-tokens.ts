@@ -2,15 +2,18 @@
 // fast-jwt has such a cache, but keys it by a SHA-256 of the token: hashing every request's token
 // was 8-9 % of an authenticated cache hit, more than the rest of the token check. A Map keyed by
 // the string itself needs no digest and cannot confuse two tokens (equal keys are equal tokens).
+import { BoundedMap } from './bounded-map.js'
 
 /** What the cache needs of verified claims: when they stop being valid (JWT `exp`, in seconds). */
 export interface ExpiringClaims { readonly exp: number }
 
 export class VerifiedTokens<Claims extends ExpiringClaims> {
-  readonly #entries = new Map<string, { claims: Readonly<Claims>, until: number }>()
+  readonly #entries: BoundedMap<string, { claims: Readonly<Claims>, until: number }>
 
   /** maxAgeMs bounds how long a token is trusted without a fresh check, whatever its `exp`. */
-  constructor (readonly maxEntries = 1000, readonly maxAgeMs = 10 * 60_000) {}
+  constructor (maxEntries = 1000, readonly maxAgeMs = 10 * 60_000) {
+    this.#entries = new BoundedMap(maxEntries)
+  }
 
   /** The claims of a token checked before and not yet expired, or undefined (check it in full). */
   get (token: string, now = Date.now()): Readonly<Claims> | undefined {
@@ -30,7 +33,6 @@ export class VerifiedTokens<Claims extends ExpiringClaims> {
     // An `exp` that is not a number would never expire here: such a token is not remembered.
     if (!Number.isFinite(claims.exp)) return frozen
     this.#entries.set(token, { claims: frozen, until: Math.min(claims.exp * 1000, now + this.maxAgeMs) })
-    if (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string)
     return frozen
   }
 }

@@ -8,7 +8,11 @@ import fastifyCaching from '@fastify/caching'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onSendHookHandler, preHandlerHookHandler, preParsingHookHandler } from 'fastify'
 import { MemoryResponseCache, RedisResponseCache, type ResponseCache } from '../lib/response-cache.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import { toArray } from '../lib/hooks.js'
+
+/** Per cached route: the raw URLs remembered as valid, so a hit for them can skip validation. */
+const MAX_VALIDATED_URLS = 1000
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -47,23 +51,6 @@ export function matchesIfNoneMatch (header: string | undefined, tag: string): bo
 /** A strong validator for one entry: the collection's name, and a digest of its versioned key. */
 const entityTag = (collection: string, key: string): string =>
   `"${collection}-${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`
-
-/** Most recently used raw URLs of one route, and what each validated to (the key without its version). */
-class ValidatedUrls {
-  readonly #keys = new Map<string, string>()
-  constructor (readonly maxEntries = 1000) {}
-
-  get (url: string): string | undefined {
-    return this.#keys.get(url)
-  }
-
-  set (url: string, key: string): void {
-    if (this.#keys.get(url) === key) return
-    this.#keys.delete(url)
-    this.#keys.set(url, key)
-    if (this.#keys.size > this.maxEntries) this.#keys.delete(this.#keys.keys().next().value as string)
-  }
-}
 
 interface CachedReadHooks {
   /** preParsing, so after every onRequest hook (authentication too): a hit for a URL seen valid before. */
@@ -119,7 +106,7 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, route: Ro
   // names. A URL that validated once, asked again without those headers, validates to the same
   // params and query, so its hit can be answered before validation and the hooks around it.
   // Only URLs that passed validation are remembered; anything else takes the validated path.
-  const validatedUrls = new ValidatedUrls()
+  const validatedUrls = new BoundedMap<string, string>(MAX_VALIDATED_URLS) // raw URL → key without version
   const headerNames = route.schema?.body === undefined ? headersThatNeedValidation(route) : undefined
   const early: preParsingHookHandler | undefined = headerNames === undefined
     ? undefined
@@ -137,7 +124,7 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, route: Ro
       req.cacheEntry = undefined
       // Validated params and query (defaults filled in), so `?page=1` and `` share one entry.
       const unversionedKey = `${route.url}:${JSON.stringify(req.params)}:${JSON.stringify(req.query)}`
-      validatedUrls.set(req.url, unversionedKey)
+      if (validatedUrls.get(req.url) !== unversionedKey) validatedUrls.set(req.url, unversionedKey)
       answer(req, reply, unversionedKey).then((answered) => {
         if (answered === true) return
         req.cacheEntry = answered
