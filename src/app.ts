@@ -90,7 +90,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(contract, {
     handlers: createHandlers({
       db: app.db,
-      probeDatabase: app.databaseProbe,
+      probeDatabase: app.probeDatabase,
       issueToken: app.issueToken,
       passwords: { hash: hashPassword, verify: verifyPassword, decoyHash: await decoyHash },
     }),

@@ -4,7 +4,7 @@ import type { Database } from './schema.js'
 /** One round trip that proves the database answers. */
 export type DatabaseProbe = () => Promise<unknown>
 
-/** Compiled once: /health is the most frequent request a load balancer sends. */
+/** Compiled once: on PGlite it answers every /health, the most frequent request a load balancer sends. */
 const SELECT_ONE = CompiledQuery.raw('select 1')
 
 /** The probe through Kysely, for a driver with no cheaper path (PGlite) and for tests. */

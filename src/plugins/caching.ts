@@ -114,14 +114,19 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, route: Ro
         const known = validatedUrls.get(req.url)
         if (known === undefined || headerNames.some((name) => req.headers[name] !== undefined)) return done()
         // Callback style: once answered, the chain just stops (an async hook would wait for the
-        // response to finish). A miss goes on to validation and the lookup.
-        answer(req, reply, known).then((answered) => { if (answered !== true) done() }, done)
+        // response to finish). A miss goes on to validation and the handler, and its answer is
+        // stored under the key found here: the lookup does not ask the cache a second time.
+        answer(req, reply, known).then((answered) => {
+          if (answered === true) return
+          req.cacheEntry = answered
+          done()
+        }, done)
       }
 
   return {
     early,
     lookup (req, reply, done) {
-      req.cacheEntry = undefined
+      if (req.cacheEntry !== undefined) return done() // `early` already missed for this URL
       // Validated params and query (defaults filled in), so `?page=1` and `` share one entry.
       const unversionedKey = `${route.url}:${JSON.stringify(req.params)}:${JSON.stringify(req.query)}`
       if (validatedUrls.get(req.url) !== unversionedKey) validatedUrls.set(req.url, unversionedKey)

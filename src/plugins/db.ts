@@ -14,7 +14,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Kysely<Database>
     /** The cheapest round trip that proves the database answers. */
-    databaseProbe: DatabaseProbe
+    probeDatabase: DatabaseProbe
   }
 }
 
@@ -69,7 +69,7 @@ async function db (app: FastifyInstance, opts: DbOptions): Promise<void> {
     throw err
   }
   app.decorate('db', kysely)
-  app.decorate('databaseProbe', probe)
+  app.decorate('probeDatabase', probe)
 }
 
 export default fp(db, { name: 'db' })
