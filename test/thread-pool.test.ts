@@ -2,7 +2,7 @@
 // The preload is compiled here as tsc compiles it and run in real Node processes: what counts is how
 // many threads the pool really starts, not what the environment says.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,14 +29,20 @@ t.test('the size: the deployment\'s choice, else the cores, from 2 to 4', async 
   t.equal(threadPoolSize('8', 1), '8', 'a configured size is kept')
 })
 
+// Pinned to one core where taskset exists, so the preload must choose 2 where libuv would start 4,
+// whatever the machine's size: a preload that changed nothing could not pass.
+const taskset = ['/usr/bin/taskset', '/bin/taskset'].find((path) => existsSync(path))
+
 /** How many threads a Node process has once its thread pool has run one job. */
 function threadsAfterPoolStart (nodeArgs: string[], env: NodeJS.ProcessEnv): number {
   const script = 'require("node:crypto").scrypt("p", "s", 8, () => console.log(require("node:fs").readdirSync("/proc/self/task").length))'
-  return Number(execFileSync(process.execPath, [...nodeArgs, '-e', script], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' }).trim())
+  const argv = [process.execPath, ...nodeArgs, '-e', script]
+  const [command, ...args] = taskset === undefined ? argv : [taskset, '--cpu-list', '0', ...argv]
+  return Number(execFileSync(command!, args, { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' }).trim())
 }
 
 t.test('the pool starts with that many threads', { skip: process.platform !== 'linux' && 'counts threads in /proc' }, async (t) => {
-  const expected = String(Math.min(4, Math.max(2, availableParallelism())))
+  const expected = taskset === undefined ? String(Math.min(4, Math.max(2, availableParallelism()))) : '2'
   const preloaded = threadsAfterPoolStart(['--require', preload], {})
   t.equal(preloaded, threadsAfterPoolStart([], { UV_THREADPOOL_SIZE: expected }), `as many as UV_THREADPOOL_SIZE=${expected}`)
   if (expected !== '4') t.ok(preloaded < threadsAfterPoolStart([], {}), 'fewer than libuv\'s default four')
