@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { AbortedTransactionError, sql, type Kysely } from 'kysely'
 import t, { type Test } from 'tap'
 import { createDatabase } from '../src/db/connect.js'
-import { pingDatabase, selectOneThrough } from '../src/db/health.js'
+import { pingDatabase, selectOneThrough, sharedPing, type DatabaseProbe } from '../src/db/health.js'
 import { MIGRATION_FOLDER, migrateDown, migrateToLatest } from '../src/db/migrate.js'
 import type { Database } from '../src/db/schema.js'
 import { createTestPostgres } from './support/databases.js'
@@ -241,6 +241,35 @@ function driverSuite (t: Tap, open: (t: Tap) => Promise<Kysely<Database>>): void
 
   t.test('pingDatabase', async (t) => {
     t.equal(await pingDatabase(selectOneThrough(db)), true)
+  })
+
+  t.test('sharedPing: one round trip for the callers that ask while it runs, a new one after', async (t) => {
+    let probes = 0
+    const counted = (probe: DatabaseProbe): DatabaseProbe => () => { probes += 1; return probe() }
+    const ping = sharedPing(counted(selectOneThrough(db)))
+    t.same(await Promise.all(Array.from({ length: 20 }, ping)), Array(20).fill(true), 'every caller hears the database answer')
+    t.equal(probes, 1, 'with one probe between them')
+    t.equal(await ping(), true)
+    t.equal(probes, 2, 'a caller after it settled gets a probe of its own')
+
+    // A real failure (division by zero in the database), then a healthy probe on the next ask.
+    let failing = true
+    const flaky = sharedPing(counted(() => failing ? sql`select 1/0`.execute(db) : selectOneThrough(db)()))
+    probes = 0
+    t.same(await Promise.all([flaky(), flaky(), flaky()]), [false, false, false], 'a failed probe fails every caller that shared it')
+    failing = false
+    t.equal(await flaky(), true, 'the failure is not remembered')
+    t.equal(probes, 2)
+  })
+
+  t.test('sharedPing: a probe that never answers holds no caller past the timeout, nor the next ping', async (t) => {
+    let probes = 0
+    const ping = sharedPing(() => { probes += 1; return new Promise(() => {}) }, 100)
+    const started = Date.now()
+    t.same(await Promise.all([ping(), ping()]), [false, false])
+    t.ok(Date.now() - started < 1000, 'both answered at the timeout')
+    t.equal(await ping(), false)
+    t.equal(probes, 2, 'the next caller did not wait on the hung probe: it started another')
   })
 }
 

@@ -28,3 +28,19 @@ export async function pingDatabase (probe: DatabaseProbe, timeoutMs = 2000): Pro
     clearTimeout(timer)
   }
 }
+
+/**
+ * A ping shared by every request that asks while it runs. A load balancer or a monitoring system
+ * can send health checks by the thousand; each needs to know the database answered after it asked,
+ * not that it had a round trip of its own. A request that arrives during a ping gets that ping's
+ * answer (which comes back after the request arrived), and the next one to ask after it starts a
+ * new ping: nothing is remembered between pings, an outage shows at once and a recovery as soon.
+ * Each ping still ends within timeoutMs, so a request waits no longer than with a ping of its own.
+ */
+export function sharedPing (probe: DatabaseProbe, timeoutMs = 2000): () => Promise<boolean> {
+  let running: Promise<boolean> | undefined
+  return () => {
+    running ??= pingDatabase(probe, timeoutMs).finally(() => { running = undefined })
+    return running
+  }
+}

@@ -1,7 +1,7 @@
 // Health, the contract and its docs page.
 import { readFile } from 'node:fs/promises'
 import type { Handlers } from '../../generated/handlers.js'
-import { pingDatabase } from '../db/health.js'
+import { sharedPing } from '../db/health.js'
 import { DOCS_HTML_PATH } from '../paths.js'
 import { loadSpec } from '../spec.js'
 import type { Deps } from './deps.js'
@@ -10,10 +10,11 @@ type SystemHandlers = Pick<Handlers, 'getHealth' | 'getOpenApi' | 'getDocs'>
 
 export function systemHandlers ({ probeDatabase }: Deps): SystemHandlers {
   const spec = loadSpec()
+  const databaseAnswers = sharedPing(probeDatabase)
   let docs: Promise<string> | undefined
   return {
     async getHealth () {
-      return await pingDatabase(probeDatabase)
+      return await databaseAnswers()
         ? { status: 200, body: { status: 'ok', database: 'up' } }
         : { status: 503, body: { status: 'unavailable', database: 'down' } }
     },
