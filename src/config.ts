@@ -1,6 +1,7 @@
 // The only module that reads process.env: everything else receives a frozen, typed Config.
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { parse as parseDuration } from '@lukeed/ms'
 import dotenv from 'dotenv'
 import envSchema from 'env-schema'
 
@@ -61,7 +62,8 @@ export interface Config {
   readonly redisUrl: string | undefined
   readonly rateLimit: {
     readonly max: number
-    readonly window: string
+    /** RATE_LIMIT_WINDOW, parsed once here so a bad value stops start-up. */
+    readonly windowMs: number
     readonly loginMax: number
     readonly signupMax: number
   }
@@ -76,6 +78,19 @@ function durationToSeconds (value: string): number {
   const seconds = Number(match?.[1]) * (UNIT_SECONDS[match?.[2] || 's'] ?? 1)
   if (!Number.isSafeInteger(seconds) || seconds < 1) throw new ConfigError(`Invalid configuration: env/JWT_EXPIRES_IN must be a positive duration, got "${value}"`)
   return seconds
+}
+
+/**
+ * RATE_LIMIT_WINDOW in milliseconds, in @fastify/rate-limit's own notation ("1 minute", "30s",
+ * "60000"). The plugin, handed the string, turned a value it could not read into a window that
+ * never ends: every client locked out for good after its first RATE_LIMIT_MAX requests.
+ */
+function rateLimitWindowMs (value: string): number {
+  const ms = parseDuration(value)
+  if (ms === undefined || !Number.isSafeInteger(ms) || ms < 1000) {
+    throw new ConfigError(`Invalid configuration: env/RATE_LIMIT_WINDOW must be a duration of at least a second, such as "1 minute", got "${value}"`)
+  }
+  return ms
 }
 
 export class ConfigError extends Error {
@@ -136,7 +151,7 @@ export function loadConfig ({ env = process.env, dotenvPath = '.env' as string |
     redisUrl: raw.REDIS_URL,
     rateLimit: {
       max: raw.RATE_LIMIT_MAX,
-      window: raw.RATE_LIMIT_WINDOW,
+      windowMs: rateLimitWindowMs(raw.RATE_LIMIT_WINDOW),
       loginMax: raw.LOGIN_RATE_LIMIT_MAX,
       // API.md fixes the variables: sign-up shares the login limit's number, keyed per client.
       signupMax: raw.LOGIN_RATE_LIMIT_MAX,

@@ -25,11 +25,14 @@ t.test('DATABASE_URL selects PostgreSQL; values are coerced', async (t) => {
   t.same(config.database, { kind: 'pg', url: 'postgres://u@h:5432/db' })
   t.equal(config.port, 8080)
   t.equal(config.rateLimit.max, 7)
+  t.equal(config.rateLimit.windowMs, 60_000, 'the default window, one minute')
+  t.equal(load({ RATE_LIMIT_WINDOW: '30s' }).rateLimit.windowMs, 30_000)
+  t.equal(load({ RATE_LIMIT_WINDOW: '2 hours' }).rateLimit.windowMs, 7_200_000)
   t.equal(config.jwt.expiresInSeconds, 900)
 })
 
 t.test('an invalid value stops start-up with one line naming the variable', async (t) => {
-  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['LOG_LEVEL', 'loud'], ['DATABASE_URL', 'mysql://x'], ['JWT_EXPIRES_IN', 'forever'], ['RATE_LIMIT_MAX', '0'], ['REDIS_URL', 'http://x']] as const) {
+  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['LOG_LEVEL', 'loud'], ['DATABASE_URL', 'mysql://x'], ['JWT_EXPIRES_IN', 'forever'], ['RATE_LIMIT_MAX', '0'], ['RATE_LIMIT_WINDOW', 'soon'], ['RATE_LIMIT_WINDOW', '0'], ['RATE_LIMIT_WINDOW', '-1 minute'], ['REDIS_URL', 'http://x']] as const) {
     const err = t.throws(() => load({ [name]: value })) as Error
     t.ok(err instanceof ConfigError, `${name}=${value} is a ConfigError`)
     t.match(err.message, new RegExp(name), `${name}=${value} is named`)

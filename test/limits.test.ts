@@ -182,3 +182,17 @@ t.test('rate limits on Redis (REDIS_URL)', { skip: sharedRedisUrl() === undefine
     t.ok(keys.some((k) => k.includes('login') && k.includes(BOSS.email)), 'login counters are keyed by email')
   })
 })
+
+t.test('the window ends: RATE_LIMIT_WINDOW is read as a duration and the budget comes back', async (t) => {
+  const app = await buildTestApp(t, { ...LIMITS, RATE_LIMIT_WINDOW: '1 second' })
+  const address = newClient()
+  const client = (opts: InjectOptions) => app.inject({ ...opts, remoteAddress: address })
+  for (let i = 1; i <= MAX; i++) t.equal((await client({ method: 'GET', url: '/inventory' })).statusCode, 200)
+  const limited = await client({ method: 'GET', url: '/inventory' })
+  t.equal(limited.statusCode, 429)
+  t.equal(limited.headers['retry-after'], '1', 'retry in at most the one-second window')
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  const again = await client({ method: 'GET', url: '/inventory' })
+  t.equal(again.statusCode, 200, 'allowed again once the window has passed')
+  t.equal(again.headers['x-ratelimit-remaining'], String(MAX - 1), 'with a fresh budget')
+})
