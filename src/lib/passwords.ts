@@ -1,20 +1,34 @@
 // Password hashing with node:crypto scrypt. The async form runs on libuv's thread pool, so a login
 // storm does not stall the event loop. Stored as `scrypt$N$r$p$salt$hash` so the cost can be raised
 // later without breaking existing hashes.
+import { availableParallelism } from 'node:os'
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { limitConcurrency } from './concurrency.js'
 
 const KEY_LENGTH = 32
 const SALT_LENGTH = 16
 
 export interface ScryptCost { N: number, r: number, p: number }
-/** About 100 ms of CPU per hash on our 2-core machines: N=2^15 took 200 ms, past the 50–100 ms target. */
-export const DEFAULT_COST: ScryptCost = { N: 2 ** 14, r: 8, p: 1 }
+/**
+ * 32 MiB and 86 ms of CPU per hash (bench/README.md, Login); N=2^14 took 33 ms, under the 50-100 ms
+ * target. The memory matters as much as the time: scrypt takes 128·N·r bytes in one allocation.
+ * glibc maps a block that large for the hash and unmaps it on free, because it is above the 32 MiB
+ * ceiling of its dynamic mmap threshold. A 16 MiB block (N=2^14) is under it: after the first one,
+ * glibc kept one in the arena of every pool thread that had hashed, 32 MiB of RSS for good.
+ */
+export const DEFAULT_COST: ScryptCost = { N: 2 ** 15, r: 8, p: 1 }
+
+/**
+ * A hash is CPU-bound: more at once than there are cores finishes none sooner, and each one holds
+ * its 32 MiB while it runs. The rest wait their turn, off the event loop like the hashes themselves.
+ */
+const oneHashPerCore = limitConcurrency(Math.max(1, availableParallelism()))
 
 function scrypt (password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r }
-  return new Promise((resolve, reject) => {
+  return oneHashPerCore(() => new Promise((resolve, reject) => {
     scryptCallback(password.normalize('NFKC'), salt, KEY_LENGTH, options, (err, key) => err ? reject(err) : resolve(key))
-  })
+  }))
 }
 
 export async function hashPassword (password: string, cost: ScryptCost = DEFAULT_COST): Promise<string> {

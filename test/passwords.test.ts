@@ -1,0 +1,30 @@
+// Password hashes: scrypt at the current cost, verified at whatever cost they were stored with.
+import t from 'tap'
+import { DEFAULT_COST, hashPassword, verifyPassword } from '../src/lib/passwords.js'
+
+t.test('a hash names its scheme and cost, verifies its password and no other', async (t) => {
+  const stored = await hashPassword('correct horse battery staple')
+  t.match(stored, /^scrypt\$32768\$8\$1\$[\w-]{22}\$[\w-]{43}$/)
+  t.same(DEFAULT_COST, { N: 2 ** 15, r: 8, p: 1 })
+  t.equal(await verifyPassword('correct horse battery staple', stored), true)
+  t.equal(await verifyPassword('correct horse battery stapler', stored), false)
+  t.not(await hashPassword('correct horse battery staple'), stored, 'salted: the same password hashes differently')
+})
+
+t.test('a hash stored at an earlier cost still verifies', async (t) => {
+  const earlier = await hashPassword('hunter2-hunter2', { N: 2 ** 14, r: 8, p: 1 })
+  t.match(earlier, /^scrypt\$16384\$8\$1\$/)
+  t.equal(await verifyPassword('hunter2-hunter2', earlier), true)
+  t.equal(await verifyPassword('hunter3-hunter3', earlier), false)
+})
+
+t.test('the password is normalised (NFKC): the same text typed two ways is the same password', async (t) => {
+  const stored = await hashPassword('caf\u00e9-password')
+  t.equal(await verifyPassword('cafe\u0301-password', stored), true)
+})
+
+t.test('a stored value that is not one of our hashes verifies nothing', async (t) => {
+  for (const stored of ['', 'plain', 'bcrypt$12$abc', 'scrypt$16384$8$1$']) {
+    t.equal(await verifyPassword('anything', stored), false, JSON.stringify(stored))
+  }
+})
