@@ -100,8 +100,8 @@ function blanketLimit (counters: FastifyRateLimitStore, opts: LimitsOptions): on
 async function limits (app: FastifyInstance, opts: LimitsOptions): Promise<void> {
   const counters = app.redis === undefined ? new LocalStore(false, false) : failoverStore(app.redis)
   await app.register(fastifyRateLimit, {
-    // Not global: blanketLimit is the plugin's per-route hook. Its store is the plugin's, so the
-    // not-found handler (app.rateLimit(), problems.ts) draws on the same budget.
+    // Not global: blanketLimit, below, takes the place of the plugin's per-route hook. They share
+    // one store, so the not-found handler (app.rateLimit(), problems.ts) draws on the same budget.
     global: false,
     max: opts.max,
     timeWindow: opts.windowMs,
