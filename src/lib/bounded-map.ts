@@ -2,6 +2,8 @@
 // verified tokens): past the limit, the entry set or used longest ago goes first.
 export class BoundedMap<K, V> {
   readonly #entries = new Map<K, V>()
+  /** The key set or used last: using it again moves nothing (a hot path's one hot key, every time). */
+  #newest: K | undefined
 
   constructor (readonly maxEntries: number) {}
 
@@ -14,9 +16,10 @@ export class BoundedMap<K, V> {
   /** get, and the entry counts as just used: it is the last to be evicted. */
   use (key: K): V | undefined {
     const value = this.#entries.get(key)
-    if (value !== undefined) {
+    if (value !== undefined && key !== this.#newest) {
       this.#entries.delete(key)
       this.#entries.set(key, value)
+      this.#newest = key
     }
     return value
   }
@@ -24,6 +27,7 @@ export class BoundedMap<K, V> {
   set (key: K, value: V): void {
     this.#entries.delete(key)
     this.#entries.set(key, value)
+    this.#newest = key
     if (this.#entries.size > this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as K)
   }
 
