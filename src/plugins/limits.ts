@@ -21,8 +21,17 @@ export interface LimitsOptions {
 export const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
 type Policy = (typeof RATE_LIMIT_POLICIES)[number]
 
+/** A connection's peer never changes: its key is worked out once, not on every keep-alive request. */
+const clientOfConnection = new WeakMap<object, string>()
+
 /** The plugin's own default: an IPv6 client is its /64, or one host could rotate past every limit. */
-const client = (req: FastifyRequest): string => normalizeIP(req.ip)
+function client (req: FastifyRequest): string {
+  const connection = req.raw.socket as object | null
+  if (connection === null) return normalizeIP(req.ip)
+  let key = clientOfConnection.get(connection)
+  if (key === undefined) clientOfConnection.set(connection, key = normalizeIP(req.ip))
+  return key
+}
 
 /**
  * Login attempts count per client *and* email: one attacker guessing passwords cannot lock every
