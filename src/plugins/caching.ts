@@ -102,6 +102,18 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, route: Ro
     return { key, tag }
   }
 
+  /**
+   * Callback style: once answered, the hook chain just stops (an async hook would wait for the
+   * response to finish). Otherwise the request goes on, carrying where its answer is to be stored.
+   */
+  const goOnUnlessAnswered = (answering: ReturnType<typeof answer>, req: FastifyRequest, done: (err?: Error) => void): void => {
+    answering.then((answered) => {
+      if (answered === true) return
+      req.cacheEntry = answered
+      done()
+    }, done)
+  }
+
   // For a body-less GET, validation depends on nothing but the URL and the headers its schema
   // names. A URL that validated once, asked again without those headers, validates to the same
   // params and query, so its hit can be answered before validation and the hooks around it.
@@ -113,14 +125,9 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, route: Ro
     : (req, reply, _payload, done) => {
         const known = validatedUrls.get(req.url)
         if (known === undefined || headerNames.some((name) => req.headers[name] !== undefined)) return done()
-        // Callback style: once answered, the chain just stops (an async hook would wait for the
-        // response to finish). A miss goes on to validation and the handler, and its answer is
-        // stored under the key found here: the lookup does not ask the cache a second time.
-        answer(req, reply, known).then((answered) => {
-          if (answered === true) return
-          req.cacheEntry = answered
-          done()
-        }, done)
+        // A miss goes on to validation and the handler, and its answer is stored under the key
+        // found here: the lookup does not ask the cache a second time.
+        goOnUnlessAnswered(answer(req, reply, known), req, done)
       }
 
   return {
@@ -130,11 +137,7 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, route: Ro
       // Validated params and query (defaults filled in), so `?page=1` and `` share one entry.
       const unversionedKey = `${route.url}:${JSON.stringify(req.params)}:${JSON.stringify(req.query)}`
       if (validatedUrls.get(req.url) !== unversionedKey) validatedUrls.set(req.url, unversionedKey)
-      answer(req, reply, unversionedKey).then((answered) => {
-        if (answered === true) return
-        req.cacheEntry = answered
-        done()
-      }, done)
+      goOnUnlessAnswered(answer(req, reply, unversionedKey), req, done)
     },
     async store (req, reply, payload) {
       const entry = req.cacheEntry
