@@ -1,5 +1,5 @@
 // A Map with a size limit, for the in-process memories of hot paths (cached answers, validated URLs,
-// verified tokens): past the limit, the entry set or used longest ago goes first.
+// verified tokens, accounts known to exist): past the limit, the entry set or used longest ago goes first.
 export class BoundedMap<K, V> {
   readonly #entries = new Map<K, V>()
   /** The key set or used last: using it again moves nothing (a hot path's one hot key, every time). */

@@ -9,6 +9,7 @@ import type { components } from '../../generated/api.js'
 import { accountExists } from '../db/accounts.js'
 import type { Database } from '../db/schema.js'
 import type { ResponseCache } from '../lib/response-cache.js'
+import { BoundedMap } from '../lib/bounded-map.js'
 import { VerifiedTokens } from '../lib/verified-tokens.js'
 import { forbidden, unauthorized } from '../errors.js'
 
@@ -70,16 +71,13 @@ const MAX_REMEMBERED_ACCOUNTS = 10_000
  * through Redis): an authenticated read then costs one database round trip, not two.
  */
 export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<ResponseCache, 'version'>, jwt: Pick<JWT, 'verify'>) {
-  const verified = new Map<string, string>() // `${role}:${id}` → accounts version it was seen at
+  const verified = new BoundedMap<string, string>(MAX_REMEMBERED_ACCOUNTS) // `${role}:${id}` → accounts version it was seen at
   async function exists (role: Role, id: number): Promise<boolean> {
     const key = `${role}:${id}`
     const version = await cache.version(ACCOUNTS_COLLECTION)
     if (version !== undefined && verified.get(key) === version) return true
     if (!await accountExists(db, role, id)) return false
-    if (version !== undefined) {
-      if (verified.size >= MAX_REMEMBERED_ACCOUNTS) verified.clear()
-      verified.set(key, version)
-    }
+    if (version !== undefined) verified.set(key, version)
     return true
   }
 
