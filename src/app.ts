@@ -5,7 +5,7 @@ import type { Config } from './config.js'
 import { ensureBootstrapMechanic } from './db/mechanics.js'
 import { createHandlers } from './handlers/index.js'
 import { lazyChildLoggerFactory } from './lib/lazy-logger.js'
-import { createDecoyHash, hashPassword, verifyPassword } from './lib/passwords.js'
+import { createDecoyHash, hashPassword, needsRehash, verifyPassword } from './lib/passwords.js'
 import auth from './plugins/auth.js'
 import caching from './plugins/caching.js'
 import contract from './plugins/contract.js'
@@ -92,7 +92,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       db: app.db,
       probeDatabase: app.probeDatabase,
       issueToken: app.issueToken,
-      passwords: { hash: hashPassword, verify: verifyPassword, decoyHash: await decoyHash },
+      passwords: { hash: hashPassword, verify: verifyPassword, needsRehash: (stored) => needsRehash(stored), decoyHash: await decoyHash },
     }),
   })
   return app

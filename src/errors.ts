@@ -132,3 +132,22 @@ export function toProblem (err: unknown): HttpProblem {
   }
   return new HttpProblem(status, title, e.message ?? title)
 }
+
+/** Error fields that carry a statement's values: pg's `detail` and `where`, PGlite's `params`. */
+const VALUE_FIELDS = ['detail', 'where', 'params', 'internalQuery'] as const
+
+/**
+ * The error as it may be logged. A database error quotes the values involved: on a failed write
+ * to customers or mechanics, PostgreSQL's `detail` ("Failing row contains (…)") and PGlite's
+ * `params` hold the password hash, and a 500's log line (test/input.test.ts, "logs hold no
+ * password") or a failed rehash's (test/login.test.ts) carried it. The rest of the error
+ * (message, code, constraint, table, stack) stays.
+ */
+export function loggable (err: unknown): unknown {
+  if (!(err instanceof Error) || !VALUE_FIELDS.some((field) => field in err)) return err
+  const copy = Object.assign(new Error(err.message), err)
+  for (const field of VALUE_FIELDS) if (field in copy) Object.assign(copy, { [field]: '[redacted]' })
+  copy.name = err.name
+  if (err.stack !== undefined) copy.stack = err.stack
+  return copy
+}

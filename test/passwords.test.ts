@@ -1,6 +1,6 @@
 // Password hashes: scrypt at the current cost, verified at whatever cost they were stored with.
 import t from 'tap'
-import { DEFAULT_COST, hashPassword, verifyPassword } from '../src/lib/passwords.js'
+import { DEFAULT_COST, hashPassword, needsRehash, verifyPassword } from '../src/lib/passwords.js'
 
 t.test('a hash names its scheme and cost, verifies its password and no other', async (t) => {
   const stored = await hashPassword('correct horse battery staple')
@@ -27,4 +27,13 @@ t.test('a stored value that is not one of our hashes verifies nothing', async (t
   for (const stored of ['', 'plain', 'bcrypt$12$abc', 'scrypt$16384$8$1$']) {
     t.equal(await verifyPassword('anything', stored), false, JSON.stringify(stored))
   }
+})
+
+t.test('needsRehash: true for any other cost or scheme, false at the current cost', async (t) => {
+  t.equal(needsRehash(await hashPassword('p-assword-1')), false)
+  t.equal(needsRehash('scrypt$32768$8$1$c2FsdA$a2V5'), false)
+  for (const stored of ['scrypt$16384$8$1$c2FsdA$a2V5', 'scrypt$65536$8$1$c2FsdA$a2V5', 'scrypt$32768$16$1$c2FsdA$a2V5', 'scrypt$32768$8$2$c2FsdA$a2V5', 'bcrypt$12$abc', '']) {
+    t.equal(needsRehash(stored), true, stored)
+  }
+  t.equal(needsRehash('scrypt$16384$8$1$c2FsdA$a2V5', { N: 2 ** 14, r: 8, p: 1 }), false, 'against the cost it is given')
 })

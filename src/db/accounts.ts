@@ -8,3 +8,13 @@ export async function accountExists (db: Kysely<Database>, role: keyof typeof TA
   const row = await db.selectFrom(TABLE_OF_ROLE[role]).select('id').where('id', '=', id).executeTakeFirst()
   return row !== undefined
 }
+
+/**
+ * Replaces an account's password hash only if it is still `current`: a password changed since it
+ * was read is never overwritten by the rehash of the old one. True when the row was updated.
+ */
+export async function replacePasswordHash (db: Kysely<Database>, role: keyof typeof TABLE_OF_ROLE, id: number, current: string, replacement: string): Promise<boolean> {
+  const result = await db.updateTable(TABLE_OF_ROLE[role]).set({ password_hash: replacement })
+    .where('id', '=', id).where('password_hash', '=', current).executeTakeFirst()
+  return result.numUpdatedRows === 1n
+}

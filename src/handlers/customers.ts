@@ -10,11 +10,12 @@ import {
   listCustomers,
   updateCustomer,
 } from '../db/customers.js'
-import { forbidden, notFound, unauthorized } from '../errors.js'
+import { forbidden, notFound } from '../errors.js'
 import { paginated } from '../lib/pagination.js'
 import { callerId } from '../plugins/auth.js'
 import { toCustomer } from '../views/customers.js'
 import type { Deps } from './deps.js'
+import { authenticate } from './login.js'
 
 type CustomerHandlers = Pick<Handlers,
   'createCustomer' | 'loginCustomer' | 'listCustomers' | 'getCustomer' | 'updateCustomer' | 'deleteCustomer'>
@@ -39,11 +40,8 @@ export function customerHandlers ({ db, passwords, issueToken }: Deps): Customer
 
     async loginCustomer (req) {
       const { email, password } = req.body
-      const account = await findCustomerLoginByEmail(db, email)
-      // An unknown email still pays for one verification, so timing cannot tell it from a wrong password.
-      const valid = await passwords.verify(password, account?.password_hash ?? passwords.decoyHash)
-      if (account === undefined || !valid) throw unauthorized('Email or password is wrong.')
-      return { status: 200, body: issueToken('customer', account.id) }
+      const id = await authenticate({ db, passwords }, 'customer', await findCustomerLoginByEmail(db, email), password, req.log)
+      return { status: 200, body: issueToken('customer', id) }
     },
 
     async listCustomers (req) {

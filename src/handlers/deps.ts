@@ -8,6 +8,8 @@ import type { Role, Token } from '../plugins/auth.js'
 export interface Passwords {
   hash: (password: string) => Promise<string>
   verify: (password: string, stored: string) => Promise<boolean>
+  /** True when a stored hash is not at the current cost: login then replaces it. */
+  needsRehash: (stored: string) => boolean
   /** Verified against when an email is unknown, so that costs as much as a wrong password. */
   decoyHash: string
 }

@@ -10,10 +10,11 @@ import {
   rankMechanics,
   updateMechanic,
 } from '../db/mechanics.js'
-import { notFound, unauthorized } from '../errors.js'
+import { notFound } from '../errors.js'
 import { paginated } from '../lib/pagination.js'
 import { toMechanic, toRankedMechanic } from '../views/mechanics.js'
 import type { Deps } from './deps.js'
+import { authenticate } from './login.js'
 
 type MechanicHandlers = Pick<Handlers,
   'createMechanic' | 'loginMechanic' | 'listMechanics' | 'getMechanicRanking' | 'getMechanic' | 'updateMechanic' | 'deleteMechanic'>
@@ -28,11 +29,8 @@ export function mechanicHandlers ({ db, passwords, issueToken }: Deps): Mechanic
 
     async loginMechanic (req) {
       const { email, password } = req.body
-      const account = await findMechanicLoginByEmail(db, email)
-      // An unknown email still pays for one verification, so timing cannot tell it from a wrong password.
-      const valid = await passwords.verify(password, account?.password_hash ?? passwords.decoyHash)
-      if (account === undefined || !valid) throw unauthorized('Email or password is wrong.')
-      return { status: 200, body: issueToken('mechanic', account.id) }
+      const id = await authenticate({ db, passwords }, 'mechanic', await findMechanicLoginByEmail(db, email), password, req.log)
+      return { status: 200, body: issueToken('mechanic', id) }
     },
 
     async listMechanics (req) {

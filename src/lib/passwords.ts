@@ -46,6 +46,16 @@ export async function verifyPassword (password: string, stored: string): Promise
 }
 
 /**
+ * Whether a stored hash was made at another cost than `cost`, or by another scheme. Login rehashes
+ * such a password while it has it in hand: the only moment the server ever does. Until then the
+ * account verifies at its old cost, which timing can tell from the decoy's.
+ */
+export function needsRehash (stored: string, cost: ScryptCost = DEFAULT_COST): boolean {
+  const [scheme, N, r, p] = stored.split('$')
+  return scheme !== 'scrypt' || Number(N) !== cost.N || Number(r) !== cost.r || Number(p) !== cost.p
+}
+
+/**
  * A hash of a random password, made once: login verifies against it when the email is unknown,
  * so an unknown email costs the same work as a wrong password and timing reveals nothing.
  */

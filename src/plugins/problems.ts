@@ -2,30 +2,12 @@
 // Register before the routes so that their errors reach it. @see https://www.rfc-editor.org/rfc/rfc9457
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { HttpProblem, toProblem } from '../errors.js'
+import { HttpProblem, loggable, toProblem } from '../errors.js'
 
 /** What fastify-openapi-glue throws when a security handler fails; it is exported as a type only. */
 function unwrapSecurityError (err: unknown): unknown {
   const e = err as { name?: unknown, errors?: unknown }
   return e?.name === 'Unauthorized' && Array.isArray(e.errors) && e.errors.length > 0 ? e.errors[0] : err
-}
-
-/** Error fields that carry a statement's values: pg's `detail` and `where`, PGlite's `params`. */
-const VALUE_FIELDS = ['detail', 'where', 'params', 'internalQuery'] as const
-
-/**
- * The error as it may be logged. A database error quotes the values involved: on a failed write
- * to customers or mechanics, PostgreSQL's `detail` ("Failing row contains (…)") and PGlite's
- * `params` hold the password hash, and the 500 log line carried it (test/input.test.ts, "logs hold
- * no password"). The rest of the error (message, code, constraint, table, stack) stays.
- */
-function loggable (err: unknown): unknown {
-  if (!(err instanceof Error) || !VALUE_FIELDS.some((field) => field in err)) return err
-  const copy = Object.assign(new Error(err.message), err)
-  for (const field of VALUE_FIELDS) if (field in copy) Object.assign(copy, { [field]: '[redacted]' })
-  copy.name = err.name
-  if (err.stack !== undefined) copy.stack = err.stack
-  return copy
 }
 
 export function sendProblem (req: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {
