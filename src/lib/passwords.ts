@@ -19,14 +19,15 @@ export interface ScryptCost { N: number, r: number, p: number }
 export const DEFAULT_COST: ScryptCost = { N: 2 ** 15, r: 8, p: 1 }
 
 /**
- * A hash is CPU-bound: more at once than there are cores finishes none sooner, and each one holds
- * its 32 MiB while it runs. The rest wait their turn, off the event loop like the hashes themselves.
+ * A hash is CPU-bound and holds its 32 MiB while it runs. One core is left to the event loop, so
+ * requests keep flowing during a login storm, and each other core runs one hash (one in all on one
+ * or two cores: at most 32 MiB on top of the rest). The others wait their turn, off the event loop.
  */
-const oneHashPerCore = limitConcurrency(Math.max(1, availableParallelism()))
+const hashSlots = limitConcurrency(Math.max(1, availableParallelism() - 1))
 
 function scrypt (password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r }
-  return oneHashPerCore(() => new Promise((resolve, reject) => {
+  return hashSlots(() => new Promise((resolve, reject) => {
     scryptCallback(password.normalize('NFKC'), salt, KEY_LENGTH, options, (err, key) => err ? reject(err) : resolve(key))
   }))
 }
