@@ -1,6 +1,6 @@
 // Password hashes: scrypt at the current cost, verified at whatever cost they were stored with.
 import t from 'tap'
-import { DEFAULT_COST, hashPassword, needsRehash, verifyPassword } from '../src/lib/passwords.js'
+import { DEFAULT_COST, hashPassword, hashSlotsFor, needsRehash, verifyPassword } from '../src/lib/passwords.js'
 
 t.test('a hash names its scheme and cost, verifies its password and no other', async (t) => {
   const stored = await hashPassword('correct horse battery staple')
@@ -36,4 +36,8 @@ t.test('needsRehash: true for any other cost or scheme, false at the current cos
     t.equal(needsRehash(stored), true, stored)
   }
   t.equal(needsRehash('scrypt$16384$8$1$c2FsdA$a2V5', { N: 2 ** 14, r: 8, p: 1 }), false, 'against the cost it is given')
+})
+
+t.test('hashes leave one core to the event loop, and always have one slot', async (t) => {
+  t.same([1, 2, 3, 4, 8].map(hashSlotsFor), [1, 1, 2, 3, 7])
 })

@@ -23,7 +23,8 @@ export const DEFAULT_COST: ScryptCost = { N: 2 ** 15, r: 8, p: 1 }
  * requests keep flowing during a login storm, and each other core runs one hash (one in all on one
  * or two cores: at most 32 MiB on top of the rest). The others wait their turn, off the event loop.
  */
-const hashSlots = limitConcurrency(Math.max(1, availableParallelism() - 1))
+export const hashSlotsFor = (cores: number): number => Math.max(1, cores - 1)
+const hashSlots = limitConcurrency(hashSlotsFor(availableParallelism()))
 
 function scrypt (password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r }
