@@ -92,7 +92,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       db: app.db,
       probeDatabase: app.probeDatabase,
       issueToken: app.issueToken,
-      passwords: { hash: hashPassword, verify: verifyPassword, needsRehash: (stored) => needsRehash(stored), decoyHash: await decoyHash },
+      passwords: { hash: hashPassword, verify: verifyPassword, needsRehash, decoyHash: await decoyHash },
     }),
   })
   return app
