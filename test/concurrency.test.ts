@@ -1,4 +1,4 @@
-// The bound on tasks running at once, used for password hashes (one per core).
+// The bound on tasks running at once, used for password hashes (one per core but one, src/lib/passwords.ts).
 import t from 'tap'
 import { limitConcurrency } from '../src/lib/concurrency.js'
 
