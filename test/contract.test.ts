@@ -1,10 +1,14 @@
 // The wiring between openapi.yaml and the server: every operation is routed, implemented and
 // answers only what the contract declares; errors are problem+json; auth runs before validation.
+import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import t from 'tap'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { answerOnlyMediaTypes } from '../src/plugins/contract.js'
 import problems from '../src/plugins/problems.js'
-import { loadSpec } from '../src/spec.js'
-import { auth, buildTestApp, expectContract, mechanicToken, signUpCustomer } from './helpers.js'
+import { loadSpec, type OpenApiDocument } from '../src/spec.js'
+import { auth, buildTestApp, expectContract, mechanicToken, signUpCustomer, testEnv } from './helpers.js'
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const
 const spec = loadSpec()
@@ -98,6 +102,11 @@ t.test('contract wiring', async (t) => {
     t.equal(media.statusCode, 415, 'text/plain is not parsed, so it cannot slip past validation')
     t.equal(media.headers['content-type'], 'application/problem+json; charset=utf-8')
     t.match(expectContract(media, 'loginCustomer'), { status: 415, title: 'Unsupported Media Type' })
+    for (const answerOnly of ['application/problem+json', 'text/html; charset=utf-8']) {
+      const res = await app.inject({ method: 'POST', url: '/customers/login', headers: { 'content-type': answerOnly }, payload: '{"email":"a@b.c","password":"x"}' })
+      t.equal(res.statusCode, 415, `${answerOnly} is a type of answers, never a request body`)
+      t.same(expectContract(res, 'loginCustomer'), media.json(), `${answerOnly}: the same problem as any type without a parser`)
+    }
     const none = await app.inject({ method: 'POST', url: '/customers/login' })
     t.equal(none.statusCode, 400, 'no body at all is a 400, not an unvalidated handler call')
     t.match(expectContract(none, 'loginCustomer'), { errors: [{ name: '/', in: 'body', reason: 'is required' }] })
@@ -122,4 +131,38 @@ t.test('a 500 reveals nothing internal', async (t) => {
   t.equal(res.statusCode, 500)
   t.same(res.json(), { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred.', instance: '/boom' })
   await app.close()
+})
+
+t.test('the media types of answers only are told apart from those of request bodies', async (t) => {
+  t.same(answerOnlyMediaTypes(loadSpec()).sort(), ['application/problem+json', 'text/html'])
+  const spec: OpenApiDocument = {
+    paths: {
+      '/a': {
+        post: {
+          requestBody: { content: { 'application/xml': {} } },
+          responses: { 200: { content: { 'application/xml': {}, 'text/csv': { schema: { properties: { content: { type: 'string' } } } } } } },
+        },
+      },
+    },
+    components: { requestBodies: { B: { content: { 'text/csv': {} } } }, responses: { E: { content: { 'application/problem+json': {} } } } },
+  }
+  t.same(answerOnlyMediaTypes(spec), ['application/problem+json'], 'a type some request body uses is not answer-only, wherever it is declared')
+})
+
+t.test('start-up logs no warning', async (t) => {
+  const lines: Array<{ level: number, msg: string }> = []
+  const stream = new Writable({
+    write (chunk: Buffer | string, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as { level: number, msg: string })
+      done()
+    },
+  })
+  const config = loadConfig({ env: await testEnv(t), dotenvPath: false })
+  const app = await buildApp(config, { logger: { level: 'info', stream } })
+  t.teardown(() => app.close())
+  await app.ready()
+  const warnings = lines.filter((line) => line.level >= 40).map((line) => line.msg)
+  app.log.warn('a warning after start-up')
+  t.same(lines.at(-1)?.msg, 'a warning after start-up', 'the stream receives warnings')
+  t.same(warnings, [])
 })

@@ -4,7 +4,7 @@
 // limiter (its onRequest hook must stay first) and caching (its hooks read the routes' x- extensions). @see https://github.com/seriousme/fastify-openapi-glue
 import fp from 'fastify-plugin'
 import openapiGlue from 'fastify-openapi-glue'
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
+import { errorCodes, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify'
 import type { Handlers } from '../../generated/handlers.js'
 import { usePrecompiledContractValidator } from '../contract-validator.js'
 import { HttpProblem } from '../errors.js'
@@ -48,6 +48,32 @@ function securedOperations (spec: OpenApiDocument): Set<string> {
   return secured
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
+
+/**
+ * The media types the contract uses only in answers (problem details, the docs page). A media
+ * type is any key with a slash under a `content` map; it is a request's when it sits under a
+ * `requestBody` or `components.requestBodies`.
+ */
+export function answerOnlyMediaTypes (spec: OpenApiDocument): string[] {
+  const requests = new Set<string>()
+  const all = new Set<string>()
+  const walk = (node: unknown, inRequestBody: boolean): void => {
+    if (!isObject(node)) return
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'content' && isObject(value)) {
+        for (const media of Object.keys(value).filter((name) => name.includes('/'))) {
+          all.add(media)
+          if (inRequestBody) requests.add(media)
+        }
+      }
+      walk(value, inRequestBody || key === 'requestBody' || key === 'requestBodies')
+    }
+  }
+  walk(spec, false)
+  return [...all].filter((media) => !requests.has(media))
+}
+
 /** Turns a typed handler's `{ status, body, headers }` into the reply. */
 function adapt (handler: UntypedHandler, mediaTypes: Map<string, string> | undefined) {
   return async function route (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -83,6 +109,16 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
     route.onRequest = [...toArray(route.onRequest), security]
     route.preHandler = rest
   })
+
+  // glue warns at every start about each media type of the contract without a body parser,
+  // answers' types included. Those are never request bodies: they get an explicit refusal, the
+  // same 415 as any other type without a parser, and a warning at start-up keeps its meaning
+  // (a request body type we forgot to parse). The JSON parser already exists and is left alone.
+  for (const media of answerOnlyMediaTypes(spec).filter((type) => !app.hasContentTypeParser(type))) {
+    app.addContentTypeParser(media, (_req, _body, done) => {
+      done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined) // what Fastify sends when it has no parser
+    })
+  }
 
   if (await usePrecompiledContractValidator() === undefined) {
     app.log.info('generated/oas-3.1-schema-validator.js is missing or stale (run npm run generate): the contract check compiles its schema at start-up')
