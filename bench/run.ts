@@ -409,35 +409,66 @@ async function settle (monitor: pg.Client): Promise<void> {
   }
 }
 
-/** Warm-up, then `rounds` measured runs per server, alternating which goes first. */
-async function measureRoute (label: string, target: Target, api: Server, baseline: Server, monitor: pg.Client, baselineTarget = target): Promise<RouteResult> {
-  process.stdout.write(`  ${label} …`)
-  const counter = { n: 0 } // shared by both servers: writes never revisit the other's rows in step
+interface Side { server: Server, target: Target }
+
+/**
+ * Warm-up, then `rounds` measured runs of each side, interleaved: each round starts one side later
+ * (API, baseline; then baseline, API), so every side meets the VM's slow and fast minutes alike.
+ * The API's VmRSS is sampled while it runs.
+ */
+async function measureSides (sides: Side[], monitor: pg.Client): Promise<{ runs: RunResult[][], apiPeakRssKb: number }> {
+  const counter = { n: 0 } // shared by every side: writes never revisit another's rows in step
   if (options.warmup > 0) {
-    await load(api, target, options.warmup, options.connections, counter)
-    await settle(monitor)
-    await load(baseline, baselineTarget, options.warmup, options.connections, counter)
-    await settle(monitor)
+    for (const { server, target } of sides) {
+      await load(server, target, options.warmup, options.connections, counter)
+      await settle(monitor)
+    }
   }
-  const apiRuns: RunResult[] = []
-  const baselineRuns: RunResult[] = []
+  const runs: RunResult[][] = sides.map(() => [])
   let apiPeakRssKb = 0
   for (let round = 0; round < options.rounds; round++) {
-    const order: Server[] = round % 2 === 0 ? [api, baseline] : [baseline, api]
-    for (const server of order) {
+    for (let k = 0; k < sides.length; k++) {
+      const i = (round + k) % sides.length
+      const { server, target } = sides[i]!
       assertAlive(server)
-      if (server === api) {
-        const { value, peakRssKb } = await sampleRss(api, () => load(api, target, options.duration, options.connections, counter))
-        apiRuns.push(value)
+      if (server.kind === 'api') {
+        const { value, peakRssKb } = await sampleRss(server, () => load(server, target, options.duration, options.connections, counter))
+        runs[i]!.push(value)
         apiPeakRssKb = Math.max(apiPeakRssKb, peakRssKb)
       } else {
-        baselineRuns.push(await load(baseline, baselineTarget, options.duration, options.connections, counter))
+        runs[i]!.push(await load(server, target, options.duration, options.connections, counter))
       }
       await settle(monitor)
     }
   }
-  const result = { label, api: summarize(apiRuns), baseline: summarize(baselineRuns), apiPeakRssKb }
+  return { runs, apiPeakRssKb }
+}
+
+/** One route on both servers. */
+async function measureRoute (label: string, target: Target, api: Server, baseline: Server, monitor: pg.Client): Promise<RouteResult> {
+  process.stdout.write(`  ${label} …`)
+  const { runs: [apiRuns, baselineRuns], apiPeakRssKb } = await measureSides([{ server: api, target }, { server: baseline, target }], monitor)
+  const result = { label, api: summarize(apiRuns!), baseline: summarize(baselineRuns!), apiPeakRssKb }
   process.stdout.write(` API ${fmtRps(result.api.rps)} req/s, baseline ${fmtRps(result.baseline.rps)} req/s\n`)
+  return result
+}
+
+interface FloorResult extends RouteResult {
+  /** Bare Fastify sending the baseline's answer from memory (`/floor/<path>`). */
+  floor: SideSummary
+}
+
+/**
+ * A cached route's hits, the floor and the baseline's own answer, interleaved in the same rounds:
+ * floor/base and API/base then compare runs minutes apart at most, not phases of the run.
+ */
+async function measureAgainstFloor (label: string, target: Target, api: Server, baseline: Server, monitor: pg.Client): Promise<FloorResult> {
+  process.stdout.write(`  ${label} …`)
+  const floorTarget = { ...target, path: `/floor${target.path}` }
+  const sides = [{ server: api, target }, { server: baseline, target: floorTarget }, { server: baseline, target }]
+  const { runs: [apiRuns, floorRuns, baselineRuns], apiPeakRssKb } = await measureSides(sides, monitor)
+  const result = { label, api: summarize(apiRuns!), floor: summarize(floorRuns!), baseline: summarize(baselineRuns!), apiPeakRssKb }
+  process.stdout.write(` API ${fmtRps(result.api.rps)} req/s, floor ${fmtRps(result.floor.rps)} req/s, baseline ${fmtRps(result.baseline.rps)} req/s\n`)
   return result
 }
 
@@ -775,15 +806,14 @@ async function main (): Promise<number> {
 
       // The cached reads against the framework floor (bench/baseline.ts, `/floor/…`): the same
       // bytes from memory on bare Fastify, interleaved with the API's cache hits.
-      const floorResults: RouteResult[] = []
+      const floorResults: FloorResult[] = []
       if (mode === 'full' && !smoke) {
         const cached = specs.filter((s) => CACHED_ROUTES.includes(s.label))
         if (cached.length > 0) log('\nCached reads against the framework floor (bare Fastify sending the same body from memory):')
         for (const spec of cached) {
-          const floorTarget = { ...spec.target, path: `/floor${spec.target.path}` }
-          const f = await measureRoute(spec.label, spec.target, api, baseline, monitor, floorTarget)
+          const f = await measureAgainstFloor(spec.label, spec.target, api, baseline, monitor)
           floorResults.push(f)
-          for (const [side, summary] of [['API', f.api], ['floor', f.baseline]] as const) {
+          for (const [side, summary] of [['API', f.api], ['floor', f.floor], ['baseline', f.baseline]] as const) {
             if (summary.non2xx > 0 || summary.errors > 0) failures.push(`${f.label} against the floor, on the ${side}: ${summary.non2xx} non-2xx, ${summary.errors} errors/timeouts`)
           }
         }
@@ -831,12 +861,11 @@ async function main (): Promise<number> {
 
       if (floorResults.length > 0) {
         log('\n### Cached reads against the framework floor\n')
-        log('floor: bare Fastify sending the same body from memory (no query, hook or plugin); "floor/base" is the most')
-        log('any response cache could show against the baseline on this machine with this load generator.\n')
-        log(markdownTable(['route', 'API req/s', 'floor req/s', 'API/floor', 'base req/s', 'floor/base', 'API/base'], floorResults.map((f) => {
-          const base = routeResults.find((r) => r.label === f.label)?.baseline.rps ?? Number.NaN
-          return [f.label, fmtRps(f.api.rps), fmtRps(f.baseline.rps), fmtRatio(f.api.rps / f.baseline.rps), fmtRps(base), fmtRatio(f.baseline.rps / base), fmtRatio(f.api.rps / base)]
-        })))
+        log('floor: bare Fastify sending the same body from memory (no query, hook or plugin), interleaved with the API\'s')
+        log('hits and the baseline\'s own answer in the same rounds; "floor/base" is the most any response cache could show')
+        log('against the baseline on this machine with this load generator in those minutes.\n')
+        log(markdownTable(['route', 'API req/s', 'floor req/s', 'API/floor', 'base req/s', 'floor/base', 'API/base'], floorResults.map((f) =>
+          [f.label, fmtRps(f.api.rps), fmtRps(f.floor.rps), fmtRatio(f.api.rps / f.floor.rps), fmtRps(f.baseline.rps), fmtRatio(f.floor.rps / f.baseline.rps), fmtRatio(f.api.rps / f.baseline.rps)])))
       }
 
       if (coldApi.length > 0) {
