@@ -3,7 +3,8 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { AbortedTransactionError, sql, type Kysely } from 'kysely'
 import t, { type Test } from 'tap'
-import { createDatabase } from '../src/db/connect.js'
+import pg from 'pg'
+import { createDatabase, PreparingPool } from '../src/db/connect.js'
 import { pingDatabase, selectOneThrough, sharedPing, type DatabaseProbe } from '../src/db/health.js'
 import { MIGRATION_FOLDER, migrateDown, migrateToLatest } from '../src/db/migrate.js'
 import type { Database } from '../src/db/schema.js'
@@ -291,6 +292,27 @@ t.test('PostgreSQL', { skip: skipPostgres }, async (t) => {
     if (url === undefined) throw new Error('unreachable: skipped without TEST_DATABASE_URL')
     return await createDatabase({ kind: 'pg', url })
   })
+})
+
+t.test('PostgreSQL: a pooled client keeps one wrapper for its life', { skip: skipPostgres }, async (t) => {
+  const url = await createTestPostgres(t)
+  if (url === undefined) throw new Error('unreachable: skipped without TEST_DATABASE_URL')
+  const pool = new PreparingPool(new pg.Pool({ connectionString: url, max: 1 }))
+  t.teardown(() => pool.end())
+
+  // Kysely keys its connection object by what connect() returns: the same client must come back
+  // as the same object, or every checkout builds a new connection and a new WeakMap entry.
+  const first = await pool.connect()
+  t.same((await first.query<{ n: number }>('select $1::int as n', [1])).rows, [{ n: 1 }])
+  first.release()
+  const again = await pool.connect()
+  t.equal(again, first, 'the same client, the same wrapper')
+  again.release(true) // destroys the client
+
+  const next = await pool.connect()
+  t.not(next, first, 'a new client gets its own wrapper')
+  t.same((await next.query<{ n: number }>('select $1::int as n', [2])).rows, [{ n: 2 }], 'and it answers')
+  next.release()
 })
 
 t.test('PGlite session is serialised across concurrent users', { skip: skipPGlite }, async (t) => {

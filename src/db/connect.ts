@@ -144,8 +144,15 @@ const MAX_PREPARED_STATEMENTS = 500
  * texts never share one. The set of texts is bounded by the code (an `in` list has one text per
  * length up to its schema's maxItems); the cap is a safety net, not a cache policy.
  */
-class PreparingPool implements PostgresPool {
+export class PreparingPool implements PostgresPool {
   readonly #names = new Map<string, string>()
+
+  /**
+   * One wrapper per pooled client, for its whole life. Kysely keys its own connection object by the
+   * client that connect() returns (a WeakMap), so a new wrapper per checkout made it build a new
+   * connection object and a new WeakMap entry for every query.
+   */
+  readonly #wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>()
 
   constructor (readonly pool: pg.Pool) {}
 
@@ -160,6 +167,15 @@ class PreparingPool implements PostgresPool {
 
   async connect (): Promise<PostgresPoolClient> {
     const client = await this.pool.connect()
+    let wrapper = this.#wrappers.get(client)
+    if (wrapper === undefined) {
+      wrapper = this.#wrap(client)
+      this.#wrappers.set(client, wrapper)
+    }
+    return wrapper
+  }
+
+  #wrap (client: pg.PoolClient): PostgresPoolClient {
     const query = async <R>(text: string, values: readonly unknown[]): Promise<PostgresQueryResult<R>> => {
       // Transaction control (begin, commit, savepoints) carries no parameters: nothing to plan.
       const name = values.length === 0 ? undefined : this.#nameOf(text)
