@@ -153,7 +153,7 @@ export function loadConfig ({ env = process.env, dotenvPath = '.env' as string |
       max: raw.RATE_LIMIT_MAX,
       windowMs: rateLimitWindowMs(raw.RATE_LIMIT_WINDOW),
       loginMax: raw.LOGIN_RATE_LIMIT_MAX,
-      // API.md fixes the variables: sign-up shares the login limit's number, keyed per client.
+      // There is no variable of its own: sign-up shares the login limit's number, keyed per client.
       signupMax: raw.LOGIN_RATE_LIMIT_MAX,
     },
     bootstrapMechanic: raw.BOOTSTRAP_MECHANIC_EMAIL !== undefined && raw.BOOTSTRAP_MECHANIC_PASSWORD !== undefined

@@ -1,6 +1,6 @@
 // Bad tokens never open a door: every token here is signed by hand with node:crypto (no JWT
 // library), so the test does not share the server's assumptions. A bad token is a 401 problem, a
-// good token of the wrong role a 403, and a token whose account was deleted a 401 (API.md, Auth).
+// good token of the wrong role a 403, and a token whose account was deleted a 401.
 import { createHmac, generateKeyPairSync, randomBytes, sign as rsaSign } from 'node:crypto'
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'

@@ -1,5 +1,6 @@
 // The parts catalogue: public reads, mechanic-only writes (the contract's `bearer` requirement).
-// listParts and getPart are where ETag, Cache-Control and the server cache will go.
+// ETag, Cache-Control and the response cache of listParts and getPart come from the caching plugin
+// (`x-cache` in openapi.yaml), not from these handlers.
 import type { Handlers } from '../../generated/handlers.js'
 import { deletePart, findPart, insertPart, listParts, updatePart } from '../db/inventory.js'
 import { notFound } from '../errors.js'

@@ -47,9 +47,9 @@ const isRole = (value: unknown): value is Role => ROLES.includes(value as Role)
 const MAX_ACCOUNT_ID = 2_147_483_647
 
 /**
- * `sub` as we issue it: a string of a positive integer that fits the id columns. A `sub` of
- * "9999999999" used to pass a digits-only check and reach the account lookup, where PostgreSQL
- * refused it as out of range for integer: a 500 instead of a 401 (test/tokens.test.ts).
+ * `sub` as we issue it: a string of a positive integer that fits the id columns. A digits-only
+ * check is not enough: "9999999999" would reach the account lookup, where PostgreSQL refuses it as
+ * out of range for integer, a 500 instead of a 401 (test/tokens.test.ts).
  */
 const isAccountId = (value: unknown): value is string =>
   typeof value === 'string' && /^[1-9]\d{0,9}$/.test(value) && Number(value) <= MAX_ACCOUNT_ID
