@@ -277,9 +277,9 @@ function driverSuite (t: Tap, open: (t: Tap) => Promise<Kysely<Database>>): void
 // scripts/run-tests.ts runs the suite once per TEST_DRIVER; each pass runs its own driver only.
 // Run directly (no TEST_DRIVER), this file covers PGlite, and PostgreSQL too when it can.
 const driver = process.env.TEST_DRIVER
-const skipPGlite = driver === 'pg' ? 'TEST_DRIVER=pg' : false
+const skipPGlite = driver === 'pg' ? 'the PGlite pass runs these (TEST_DRIVER=pg here)' : false
 const skipPostgres = driver === 'pglite'
-  ? 'TEST_DRIVER=pglite'
+  ? 'the PostgreSQL pass runs these (TEST_DRIVER=pglite here)'
   : process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set'
 
 t.test('PGlite', { skip: skipPGlite }, async (t) => {
