@@ -207,6 +207,10 @@ t.test('PostgreSQL lost while running, then back', { skip: skipOwnPostgres }, as
   t.same([...new Set(burst.map((a) => a.status))], [503], 'a burst of 12 concurrent requests: all 503')
   t.ok(Math.max(...burst.map((a) => a.ms)) < PROMPT_MS, `the slowest in ${Math.max(...burst.map((a) => a.ms))} ms`)
   t.notOk(log.some((l) => l.level >= 60), 'nothing fatal was logged')
+  t.notOk(log.some((l) => l.level >= 50), 'no 503 was logged as an error')
+  const outageStarts = log.filter((l) => l.msg === 'the database is unreachable: answering 503 until it is back')
+  t.equal(outageStarts.length, 1, 'the outage was logged once, when it began')
+  t.equal(outageStarts[0]?.level, 40, 'as a warning')
 
   await postgres.start()
   t.comment('PostgreSQL started again')
@@ -219,6 +223,12 @@ t.test('PostgreSQL lost while running, then back', { skip: skipOwnPostgres }, as
   }
   const tickets = await call(base, 'GET', `/service-tickets/${fixture.ticketId}`, { token: fixture.mechanic })
   t.match(tickets.body, { id: fixture.ticketId, parts: [{ part_id: fixture.partId, quantity: 2 }] }, 'the writes before the outage survived it; the ones during it did nothing')
+  await until('the end of the outage in the log', () => log.some((l) => l.msg === 'the database is reachable again'), 10_000, 50)
+  const ends = log.filter((l) => l.msg === 'the database is reachable again')
+  t.equal(ends.length, 1, 'the end of the outage was logged once')
+  t.equal(ends[0]?.level, 40, 'as a warning')
+  // Every route twice and the burst of 12 answered 503 from the database (/health and a cached read do not count).
+  t.ok(Number(ends[0]?.unavailableAnswers) >= routes.length * 2 + 12, `with the count of 503s answered: ${String(ends[0]?.unavailableAnswers)}`)
 })
 
 t.test('PostgreSQL hung (every process stopped with SIGSTOP) while running', { skip: skipOwnPostgres }, async (t) => {

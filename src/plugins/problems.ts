@@ -2,7 +2,9 @@
 // Register before the routes so that their errors reach it. @see https://www.rfc-editor.org/rfc/rfc9457
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { HttpProblem, loggable, toProblem } from '../errors.js'
+import { pingDatabase } from '../db/health.js'
+import { HttpProblem, isConnectionError, loggable, toProblem } from '../errors.js'
+import { OutageLog } from '../lib/outage.js'
 
 /** What fastify-openapi-glue throws when a security handler fails; it is exported as a type only. */
 function unwrapSecurityError (err: unknown): unknown {
@@ -23,9 +25,15 @@ export function sendProblem (req: FastifyRequest, reply: FastifyReply, problem: 
 }
 
 async function problems (app: FastifyInstance): Promise<void> {
+  // The db plugin registers after this one; by the time a request fails, its probe is there.
+  const outage = new OutageLog(app.log, () => app.hasDecorator('probeDatabase') ? pingDatabase(app.probeDatabase) : Promise.resolve(true))
+  app.addHook('onClose', async () => outage.close())
+
   app.setErrorHandler((err, req, reply) => {
-    const problem = toProblem(unwrapSecurityError(err))
-    if (problem.status >= 500) req.log.error({ err: loggable(err) }, 'request failed')
+    const cause = unwrapSecurityError(err)
+    const problem = toProblem(cause)
+    if (problem.status === 503 && isConnectionError(cause)) outage.record((cause as Error).message)
+    else if (problem.status >= 500) req.log.error({ err: loggable(err) }, 'request failed')
     if (problem.status === 503) reply.header('retry-after', '5')
     return sendProblem(req, reply, problem)
   })
