@@ -36,10 +36,20 @@ export const REDACTED_LOG_PATHS = [
   'password', '*.password', 'password_hash', '*.password_hash', 'token', '*.token',
 ]
 
+/**
+ * JSON lines, one per event, for collectors and files; pino-pretty's readable lines (in a worker
+ * thread, as a pino transport) only for a person at a terminal outside production.
+ */
+export function loggerOptions (config: Pick<Config, 'env' | 'logLevel'>, terminal: boolean): FastifyServerOptions['logger'] {
+  const json = { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } }
+  if (config.env === 'production' || !terminal) return json
+  return { ...json, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+}
+
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+    logger: options.logger ?? loggerOptions(config, process.stdout.isTTY === true),
     bodyLimit: 64 * 1024, // the largest valid body (a ticket description) is a few KiB
     connectionTimeout: 30_000,
     // The db plugin may retry an unreachable database, and a cold PGlite takes 10-20 s to start.

@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import pino from 'pino'
 import t from 'tap'
+import { loggerOptions } from '../src/app.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 
 const load = (env: Record<string, string>, dotenvPath: string | false = false) => loadConfig({ env, dotenvPath })
@@ -61,4 +63,25 @@ t.test('.env is read underneath the environment, and empty values mean unset', a
   t.equal(config.host, '127.0.0.2', 'the environment wins')
   t.equal(config.logLevel, 'debug', 'an empty variable does not hide .env')
   t.equal(load({}, join(dir, 'missing.env')).port, 3000, 'a missing .env is fine')
+})
+
+t.test('logs: readable lines for a person at a terminal outside production, JSON lines elsewhere', async (t) => {
+  const development = load({})
+  const production = load({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) })
+  const pretty = loggerOptions(development, true) as { transport?: { target: string, options: Record<string, unknown> } }
+  t.equal(pretty.transport?.target, 'pino-pretty', 'development on a terminal: pino-pretty')
+  t.notOk((loggerOptions(development, false) as { transport?: unknown }).transport, 'development into a pipe or file: JSON lines')
+  t.notOk((loggerOptions(production, true) as { transport?: unknown }).transport, 'production, even on a terminal: JSON lines')
+  t.match(loggerOptions(production, false), { level: 'info', redact: { censor: '[redacted]' } }, 'the same level and redaction either way')
+
+  // The transport really loads and writes readable lines (to a file here instead of the terminal).
+  const file = join(mkdtempSync(join(tmpdir(), 'mst-pretty-')), 'log.txt')
+  const logger = pino({ ...pretty, transport: { target: pretty.transport!.target, options: { ...pretty.transport!.options, colorize: false, destination: file } } } as pino.LoggerOptions)
+  logger.info({ token: 'secret-token' }, 'hello from the pretty logger')
+  await new Promise<void>((resolve) => logger.flush(() => resolve()))
+  await new Promise((resolve) => setTimeout(resolve, 500)) // the transport's worker writes the file
+  const written = readFileSync(file, 'utf8')
+  t.match(written, /INFO.*hello from the pretty logger/, 'one readable line')
+  t.throws(() => JSON.parse(written.split('\n')[0] ?? ''), 'not JSON')
+  t.notMatch(written, /secret-token/, 'redaction still applies')
 })
