@@ -1,11 +1,11 @@
 // Every query on mechanics. password_hash is written here but read back only by the login lookup,
 // and ticket_count is only ever read: triggers on service_mechanics maintain it.
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
-import { conflict } from '../errors.js'
+import { sql, type Kysely } from 'kysely'
 import { toNumeric } from '../lib/money.js'
 import { offsetOf, type PageRequest } from '../lib/pagination.js'
-import { countRows, inPageOrder, planPage, type Page } from './paging.js'
-import { isUniqueViolation } from './pg-errors.js'
+import { emailIs } from './accounts.js'
+import { byPlan, countRows, listPage, type Page } from './paging.js'
+import { DuplicateValue, isUniqueViolation } from './pg-errors.js'
 import type { Database, MechanicRow } from './schema.js'
 
 const COLUMNS = ['id', 'name', 'email', 'phone', 'salary'] as const
@@ -24,13 +24,8 @@ export interface BootstrapMechanic { email: string, password: string, name: stri
 /** The bootstrap account has no real phone; this placeholder satisfies the contract's Phone pattern. */
 const BOOTSTRAP_PHONE = '000-000-0000'
 
-// Both sides go through SQL's lower() (not JS toLowerCase, which differs outside ASCII) so the
-// comparison is exactly the one the unique index on lower(email) enforces, and can use it.
-const emailIs = (email: string) => (eb: ExpressionBuilder<Database, 'mechanics'>) =>
-  eb(eb.fn<string>('lower', ['email']), '=', eb.fn<string>('lower', [eb.val(email)]))
-
 function rethrowDuplicateEmail (err: unknown): never {
-  if (isUniqueViolation(err, 'mechanics_email_key')) throw conflict('A mechanic with this email already exists.')
+  if (isUniqueViolation(err, 'mechanics_email_key')) throw new DuplicateValue('email', 'A mechanic with this email already exists.')
   throw err
 }
 
@@ -57,12 +52,7 @@ export async function findMechanicLoginByEmail (db: Kysely<Database>, email: str
 
 /** One page, oldest first, and the size of the whole list. */
 export async function listMechanics (db: Kysely<Database>, page: PageRequest): Promise<Page<MechanicRecord>> {
-  const total = await countRows(db, 'mechanics')
-  const plan = planPage(total, page)
-  if (plan === undefined) return { rows: [], total }
-  const rows = await db.selectFrom('mechanics').select(COLUMNS)
-    .orderBy('id', plan.direction).limit(plan.limit).offset(plan.offset).execute()
-  return { rows: inPageOrder(rows, plan), total }
+  return await listPage(db, 'mechanics', page, (plan) => db.selectFrom('mechanics').select(COLUMNS).$call(byPlan(plan)).execute())
 }
 
 /** One page of the workload ranking: most tickets first, ties by id, read off the maintained counter. */

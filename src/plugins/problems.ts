@@ -3,16 +3,11 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { pingDatabase } from '../db/health.js'
-import { HttpProblem, isConnectionError, loggable, toProblem } from '../errors.js'
+import { isConnectionError } from '../db/pg-errors.js'
+import { HttpProblem, loggable, toProblem } from '../errors.js'
 import { OutageLog } from '../lib/outage.js'
 
-/** What fastify-openapi-glue throws when a security handler fails; it is exported as a type only. */
-function unwrapSecurityError (err: unknown): unknown {
-  const e = err as { name?: unknown, errors?: unknown }
-  return e?.name === 'Unauthorized' && Array.isArray(e.errors) && e.errors.length > 0 ? e.errors[0] : err
-}
-
-export function sendProblem (req: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {
+function sendProblem (req: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {
   const body = {
     type: problem.type,
     title: problem.title,
@@ -30,9 +25,8 @@ async function problems (app: FastifyInstance): Promise<void> {
   app.addHook('onClose', async () => outage.close())
 
   app.setErrorHandler((err, req, reply) => {
-    const cause = unwrapSecurityError(err)
-    const problem = toProblem(cause)
-    if (problem.status === 503 && isConnectionError(cause)) outage.record((cause as Error).message)
+    const problem = toProblem(err)
+    if (problem.status === 503 && isConnectionError(err)) outage.record((err as Error).message)
     else if (problem.status >= 500) req.log.error({ err: loggable(err) }, 'request failed')
     if (problem.status === 503) reply.header('retry-after', '5')
     return sendProblem(req, reply, problem)
