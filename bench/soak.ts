@@ -19,7 +19,7 @@
 // lowest of its first three quarters: what is in flight comes and goes, a leak raises the floor.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -27,7 +27,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import pg from 'pg'
-import { ROOT } from '../src/paths.js'
+import { ROOT } from '../src/contract/paths.js'
 import { freePort, processMemory, startScriptNodeFlags } from './api-process.js'
 
 const { values: args } = parseArgs({

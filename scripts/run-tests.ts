@@ -9,7 +9,7 @@ import { Kysely } from 'kysely'
 import { KyselyPGlite } from 'kysely-pglite'
 import { migrateToLatest } from '../src/db/migrate.js'
 import type { Database } from '../src/db/schema.js'
-import { ROOT } from '../src/paths.js'
+import { ROOT } from '../src/contract/paths.js'
 
 /**
  * A cold PGlite runs initdb, 10-30 s on our machines; loading a dump of an already migrated one

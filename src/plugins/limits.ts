@@ -11,14 +11,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onReq
 import { HttpProblem } from '../errors.js'
 import { toArray } from '../lib/hooks.js'
 
-export interface LimitsOptions {
+interface LimitsOptions {
   max: number
   windowMs: number
   loginMax: number
   signupMax: number
 }
 
-export const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
+const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
 type Policy = (typeof RATE_LIMIT_POLICIES)[number]
 
 /** A connection's peer never changes: its key is worked out once, not on every keep-alive request. */
@@ -141,7 +141,8 @@ async function limits (app: FastifyInstance, opts: LimitsOptions): Promise<void>
     }
   }
   app.addHook('onRoute', (route: RouteOptions) => {
-    route.onRequest = [...toArray(route.onRequest), blanket]
+    // First of the route's own onRequest hooks, so a refused caller costs no token check.
+    route.onRequest = [blanket, ...toArray(route.onRequest)]
     const declared = (route.schema as Record<string, unknown> | undefined)?.['x-rate-limit']
     if (declared === undefined) return
     if (!isPolicy(declared)) throw new Error(`${route.url}: unknown x-rate-limit policy ${String(declared)}`)

@@ -5,7 +5,7 @@ import ajvFormats from 'ajv-formats'
 import type { LightMyRequestResponse } from 'fastify'
 import type { ValidateFunction } from 'ajv'
 import { decimalMultipleOf } from '../../src/plugins/validation.js'
-import { loadSpec, resolveRef } from '../../src/spec.js'
+import { loadSpec, resolveRef } from '../../src/contract/spec.js'
 
 type Json = Record<string, unknown>
 const spec = loadSpec()
@@ -24,7 +24,6 @@ for (const item of Object.values(spec.paths)) {
     if (typeof op?.operationId === 'string') operations.set(op.operationId, op)
   }
 }
-export const operationIds = [...operations.keys()]
 
 const validators = new Map<string, ValidateFunction>()
 function validatorFor (operationId: string, status: number, media: string): ValidateFunction | undefined {
