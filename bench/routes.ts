@@ -24,7 +24,7 @@ export async function readFacts (databaseUrl: string, customers: number): Promis
   try {
     await client.connect()
   } catch (err) {
-    throw new Error(`Cannot connect to ${databaseUrl}: ${(err as Error).message}. Seed it first: npm run bench:seed`)
+    throw new Error(`Cannot connect to ${databaseUrl}: ${(err as Error).message}. Seed it first: npm run bench:seed`, { cause: err })
   }
   try {
     const counts: Record<string, number> = {}

@@ -138,7 +138,7 @@ t.test('tokens', async (t) => {
     t.equal(reverse.title, 'Forbidden')
   })
 
-  t.test("a token whose customer was deleted: 401", async (t) => {
+  t.test('a token whose customer was deleted: 401', async (t) => {
     const gone = await customerAccount(app)
     const deleted = await app.inject({ method: 'DELETE', url: `/customers/${gone.id}`, headers: bearer(gone.token) })
     t.equal(deleted.statusCode, 204)
@@ -177,4 +177,3 @@ t.test('a short JWT_SECRET is refused in production', async (t) => {
   t.equal(loadConfig({ env: { ...production, JWT_SECRET: 'x'.repeat(MIN_PRODUCTION_SECRET_LENGTH) }, dotenvPath: false }).jwt.secret.length, 32)
   t.equal(loadConfig({ env: { JWT_SECRET: 'short' }, dotenvPath: false }).jwt.secret, 'short', 'outside production a short secret is allowed')
 })
-

@@ -5,7 +5,7 @@ import type { DatabaseProbe } from '../db/health.js'
 import type { Database } from '../db/schema.js'
 import type { Role, Token } from '../plugins/auth.js'
 
-export interface Passwords {
+interface Passwords {
   hash: (password: string) => Promise<string>
   verify: (password: string, stored: string) => Promise<boolean>
   /** True when a stored hash is not at the current cost: login then replaces it. */

@@ -7,7 +7,7 @@ export interface PageRequest { page: number, per_page: number }
 
 export const offsetOf = ({ page, per_page: perPage }: PageRequest): number => (page - 1) * perPage
 
-export function pageMeta ({ page, per_page: perPage }: PageRequest, total: number): PageMeta {
+function pageMeta ({ page, per_page: perPage }: PageRequest, total: number): PageMeta {
   return { page, per_page: perPage, total, total_pages: Math.ceil(total / perPage) }
 }
 
@@ -15,7 +15,7 @@ export function pageMeta ({ page, per_page: perPage }: PageRequest, total: numbe
  * Links to the first, previous, next and last pages of `url`, keeping its other query parameters.
  * `prev`/`next` are left out where there is no such page; `first` and `last` always point at a page.
  */
-export function linkHeader (url: string, meta: PageMeta): string {
+function linkHeader (url: string, meta: PageMeta): string {
   const [path = '/', search = ''] = url.split('?', 2)
   const query = new URLSearchParams(search)
   const at = (page: number, rel: string): string => {

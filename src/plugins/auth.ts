@@ -13,7 +13,7 @@ import { BoundedMap } from '../lib/bounded-map.js'
 import { VerifiedTokens } from '../lib/verified-tokens.js'
 import { forbidden, unauthorized } from '../errors.js'
 
-export const ROLES = ['customer', 'mechanic'] as const
+const ROLES = ['customer', 'mechanic'] as const
 export type Role = (typeof ROLES)[number]
 export type Token = components['schemas']['Token']
 
@@ -33,7 +33,7 @@ declare module 'fastify' {
   }
 }
 
-export interface AuthOptions {
+interface AuthOptions {
   secret: string
   expiresInSeconds: number
 }
@@ -58,7 +58,7 @@ const isAccountId = (value: unknown): value is string =>
 const BEARER_TOKEN = /^Bearer ([^\s]+)$/i
 
 /** The response-cache collection whose version changes whenever an account is deleted. */
-export const ACCOUNTS_COLLECTION = 'accounts'
+const ACCOUNTS_COLLECTION = 'accounts'
 const MAX_REMEMBERED_ACCOUNTS = 10_000
 
 /**

@@ -40,7 +40,7 @@ function readDeclarations (route: RouteOptions): { cache?: CacheDeclaration, inv
 }
 
 /** True when any entity tag in an If-None-Match list is `tag` (weak comparison, RFC 9110 §13.1.2). */
-export function matchesIfNoneMatch (header: string | undefined, tag: string): boolean {
+function matchesIfNoneMatch (header: string | undefined, tag: string): boolean {
   if (header === undefined) return false
   return header.split(',').some((candidate) => {
     const t = candidate.trim()

@@ -34,7 +34,7 @@ function decimal (x: number): { digits: bigint, exponent: number } {
  * 10^8 with "must be multiple of 0.01" (found by test/fuzz.test.ts), and at fewer digits would let
  * 12.340001 through. Here 0.07 and 2187509738.24 pass and 12.345 fails, exactly.
  */
-export function isDecimalMultiple (value: number, step: number): boolean {
+function isDecimalMultiple (value: number, step: number): boolean {
   if (!Number.isFinite(value) || !Number.isFinite(step) || step <= 0) return false
   const v = decimal(value)
   const s = decimal(step)
@@ -155,7 +155,6 @@ function lowerCaseHeaderNames (schema: Record<string, unknown>): Record<string, 
     ...(required === undefined ? {} : { required: required.map((name) => name.toLowerCase()) }),
   }
 }
-
 
 /**
  * Fastify validates a body against the schema of the request's media type, so a body in a media

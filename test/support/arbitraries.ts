@@ -28,7 +28,7 @@ ajv.addKeyword(decimalMultipleOf)
 const validators = new WeakMap<Json, ValidateFunction>()
 
 /** The contract's verdict on `value` under `schema` (refs resolve against openapi.yaml). */
-export function contractAccepts (schema: Json, value: unknown): boolean {
+function contractAccepts (schema: Json, value: unknown): boolean {
   let validate = validators.get(schema)
   if (validate === undefined) {
     validate = ajv.compile({ ...schema, components: spec.components })
@@ -43,7 +43,7 @@ const codePoints = (s: string): number => [...s].length
 const emailFormat = fullFormats.email as RegExp
 
 /** Strings that have broken other servers; each is used wherever the schema accepts it. */
-export const HOSTILE_STRINGS = [
+const HOSTILE_STRINGS = [
   "'); drop table customers; --",
   "1' OR '1'='1",
   'Robert"); DROP TABLE service_tickets;--',
@@ -269,4 +269,3 @@ export function headerText (node: Json): fc.Arbitrary<string> {
   return fc.oneof(fc.stringMatching(/^[\x21-\x7e]{1,60}$/), fc.constant('"inventory-abc"'), fc.constant('*'), fc.constant('W/"x", "y"'))
     .filter((s) => s.length <= max)
 }
-

@@ -68,7 +68,7 @@ export async function claimRedisDb (t: Test): Promise<ClaimedRedis | undefined> 
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked; redis-server takes it a moment later). */
-export async function sparePort (): Promise<number> {
+async function sparePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
