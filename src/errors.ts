@@ -31,6 +31,15 @@ export const unauthorized = (detail = 'A valid bearer token is required.') =>
   new HttpProblem(401, 'Unauthorized', detail)
 export const forbidden = (detail: string) => new HttpProblem(403, 'Forbidden', detail)
 export const notFound = (what: string, id: number) => new HttpProblem(404, 'Not Found', `No ${what} with id ${id}.`)
+
+/**
+ * The one "not found" convention: a repository answers `undefined` for a row that is not there (or
+ * `false` for a delete that found none), and the handler turns that into a 404 naming what and id.
+ */
+export function found<R> (row: R | undefined | false, what: string, id: number): R {
+  if (row === undefined || row === false) throw notFound(what, id)
+  return row
+}
 const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.conflict)
 /** The body names an id that does not exist: 422 naming the field. */
 export const unknownReference = (field: string, what: string, ids: readonly number[]) =>

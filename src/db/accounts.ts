@@ -11,6 +11,11 @@ export async function accountExists (db: Kysely<Database>, role: keyof typeof TA
   return row !== undefined
 }
 
+/** The login lookup: the one read of password_hash. */
+export async function findLoginByEmail (db: Kysely<Database>, role: keyof typeof TABLE_OF_ROLE, email: string): Promise<{ id: number, password_hash: string } | undefined> {
+  return await db.selectFrom(TABLE_OF_ROLE[role]).select(['id', 'password_hash']).where(emailIs(email)).executeTakeFirst()
+}
+
 /**
  * Replaces an account's password hash only if it is still `current`: a password changed since it
  * was read is never overwritten by the rehash of the old one. True when the row was updated.

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely'
 import { toNumeric } from '../lib/money.js'
 import type { PageRequest } from '../lib/pagination.js'
 import { byPlan, listPage, type Page } from './paging.js'
-import { isStillReferenced, StillReferenced } from './pg-errors.js'
+import { rethrowStillReferenced } from './pg-errors.js'
 import type { Database, InventoryRow } from './schema.js'
 
 const COLUMNS = ['id', 'name', 'price'] as const
@@ -41,11 +41,7 @@ export async function updatePart (db: Kysely<Database>, id: number, values: Part
 
 /** False when no part has that id; a part on any ticket is kept by the foreign key (409). */
 export async function deletePart (db: Kysely<Database>, id: number): Promise<boolean> {
-  try {
-    const result = await db.deleteFrom('inventory').where('id', '=', id).executeTakeFirst()
-    return result.numDeletedRows > 0n
-  } catch (err) {
-    if (isStillReferenced(err, 'ticket_parts_part_id_fkey')) throw new StillReferenced('The part is used on a service ticket.')
-    throw err
-  }
+  const result = await db.deleteFrom('inventory').where('id', '=', id).executeTakeFirst()
+    .catch(rethrowStillReferenced('ticket_parts_part_id_fkey', 'The part is used on a service ticket.'))
+  return result.numDeletedRows > 0n
 }

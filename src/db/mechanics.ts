@@ -1,4 +1,5 @@
-// Every query on mechanics. password_hash is written here but read back only by the login lookup,
+// Every query on mechanics. password_hash is written here but read back only by the login lookup
+// (accounts.ts),
 // and ticket_count is only ever read: triggers on service_mechanics maintain it.
 import { sql, type Kysely } from 'kysely'
 import { toNumeric } from '../lib/money.js'
@@ -13,7 +14,6 @@ const RANKED_COLUMNS = [...COLUMNS, 'ticket_count'] as const
 
 export type MechanicRecord = Pick<MechanicRow, (typeof COLUMNS)[number]>
 export type RankedMechanicRecord = Pick<MechanicRow, (typeof RANKED_COLUMNS)[number]>
-export type MechanicLogin = Pick<MechanicRow, 'id' | 'password_hash'>
 
 /** `salary` is the API's number; it is written as two-decimal text so no float meets the numeric column. */
 export interface MechanicValues { name: string, email: string, phone: string, salary: number, password_hash: string }
@@ -31,23 +31,15 @@ function rethrowDuplicateEmail (err: unknown): never {
 
 export async function insertMechanic (db: Kysely<Database>, values: MechanicValues): Promise<MechanicRecord> {
   const { name, email, phone, salary, password_hash } = values
-  try {
-    return await db.insertInto('mechanics')
-      .values({ name, email, phone, salary: toNumeric(salary), password_hash })
-      .returning(COLUMNS)
-      .executeTakeFirstOrThrow()
-  } catch (err) {
-    return rethrowDuplicateEmail(err)
-  }
+  return await db.insertInto('mechanics')
+    .values({ name, email, phone, salary: toNumeric(salary), password_hash })
+    .returning(COLUMNS)
+    .executeTakeFirstOrThrow()
+    .catch(rethrowDuplicateEmail)
 }
 
 export async function findMechanicById (db: Kysely<Database>, id: number): Promise<MechanicRecord | undefined> {
   return await db.selectFrom('mechanics').select(COLUMNS).where('id', '=', id).executeTakeFirst()
-}
-
-/** The login lookup: the one read of password_hash. */
-export async function findMechanicLoginByEmail (db: Kysely<Database>, email: string): Promise<MechanicLogin | undefined> {
-  return await db.selectFrom('mechanics').select(['id', 'password_hash']).where(emailIs(email)).executeTakeFirst()
 }
 
 /** One page, oldest first, and the size of the whole list. */
@@ -74,15 +66,12 @@ export async function rankMechanics (db: Kysely<Database>, page: PageRequest): P
 export async function updateMechanic (db: Kysely<Database>, id: number, changes: MechanicChanges): Promise<MechanicRecord | undefined> {
   const { name, email, phone, password_hash } = changes
   const salary = toNumeric(changes.salary)
-  try {
-    return await db.updateTable('mechanics')
-      .set(password_hash === undefined ? { name, email, phone, salary } : { name, email, phone, salary, password_hash })
-      .where('id', '=', id)
-      .returning(COLUMNS)
-      .executeTakeFirst()
-  } catch (err) {
-    return rethrowDuplicateEmail(err)
-  }
+  return await db.updateTable('mechanics')
+    .set(password_hash === undefined ? { name, email, phone, salary } : { name, email, phone, salary, password_hash })
+    .where('id', '=', id)
+    .returning(COLUMNS)
+    .executeTakeFirst()
+    .catch(rethrowDuplicateEmail)
 }
 
 /** False when no mechanic has that id. Their ticket assignments go with them (on delete cascade). */

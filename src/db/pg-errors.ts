@@ -32,8 +32,14 @@ export const isUniqueViolation = (err: unknown, constraint: string): boolean =>
   violates(err, [UNIQUE_VIOLATION], constraint)
 
 /** The row is still referenced through `constraint`, whichever ON DELETE action refused it. */
-export const isStillReferenced = (err: unknown, constraint: string): boolean =>
+const isStillReferenced = (err: unknown, constraint: string): boolean =>
   violates(err, [FOREIGN_KEY_VIOLATION, RESTRICT_VIOLATION], constraint)
+
+/** For a delete's `.catch`: a refusal through `constraint` becomes StillReferenced(message). */
+export const rethrowStillReferenced = (constraint: string, message: string) => (err: unknown): never => {
+  if (isStillReferenced(err, constraint)) throw new StillReferenced(message)
+  throw err
+}
 
 /** An insert or update named a row that does not exist through `constraint`. */
 export const isMissingReference = (err: unknown, constraint: string): boolean =>

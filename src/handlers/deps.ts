@@ -14,6 +14,10 @@ interface Passwords {
   decoyHash: string
 }
 
+/** The hash of a new password, or undefined when an update keeps the old one. */
+export const hashIfGiven = async (passwords: Pick<Passwords, 'hash'>, password: string | undefined): Promise<string | undefined> =>
+  password === undefined ? undefined : await passwords.hash(password)
+
 export interface Deps {
   db: Kysely<Database>
   /** One round trip to the database, for the health check. */

@@ -31,6 +31,11 @@ function linkHeader (url: string, meta: PageMeta): string {
   return links.join(', ')
 }
 
+/** A list answer for `req`: a repository's page of rows, each shown through `view`. */
+export function listAnswer<R, T> (req: { url: string, query: PageRequest }, page: { rows: R[], total: number }, view: (row: R) => T) {
+  return paginated(req.url, req.query, page.rows.map(view), page.total)
+}
+
 /** The body and Link header of a list answer. */
 export function paginated<T> (url: string, request: PageRequest, data: T[], total: number) {
   const meta = pageMeta(request, total)
