@@ -8,9 +8,7 @@ import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { components } from '../generated/api.js'
-import { auth, buildTestApp, createMechanic, expectContract, mechanicToken, signUpCustomer, uniqueEmail, usingPostgres } from './helpers.js'
-import { createTestPostgres } from './support/databases.js'
-import { claimRedisDb, sharedRedisUrl } from './support/redis.js'
+import { auth, buildTestApp, claimRedisDb, createMechanic, createTestPostgres, expectContract, mechanicToken, sharedRedisUrl, signUpCustomer, uniqueEmail, usingPostgres } from './helpers.js'
 
 type Part = components['schemas']['Part']
 type PartPage = components['schemas']['PartPage']

@@ -8,7 +8,7 @@ import { createDatabase, PreparingPool } from '../src/db/connect.js'
 import { pingDatabase, selectOneThrough, sharedPing, type DatabaseProbe } from '../src/db/health.js'
 import { MIGRATION_FOLDER, migrateDown, migrateToLatest } from '../src/db/migrate.js'
 import type { Database } from '../src/db/schema.js'
-import { createTestPostgres } from './support/databases.js'
+import { createTestPostgres } from './helpers.js'
 
 // Every migration file, in the order the Migrator applies them (by name).
 const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()

@@ -11,9 +11,7 @@ import { buildApp, type BuildOptions } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { isConnectionError } from '../src/db/pg-errors.js'
 import { toProblem } from '../src/errors.js'
-import { BOSS, pgliteSnapshot, testEnv, uniqueEmail, usingPostgres } from './helpers.js'
-import { freePort, ownPostgresUnavailable, startPostgresServer } from './support/postgres-server.js'
-import { spawnServer } from './support/server-process.js'
+import { BOSS, freePort, ownPostgresUnavailable, pgliteSnapshot, spawnServer, startPostgresServer, TEST_SETTINGS, testEnv, uniqueEmail, usingPostgres } from './helpers.js'
 
 const skipOwnPostgres = !usingPostgres()
   ? 'these faults need a real PostgreSQL server to stop and start: they run on the TEST_DRIVER=pg pass'
@@ -23,21 +21,11 @@ const skipOwnPostgres = !usingPostgres()
 const PROMPT_MS = 5_000
 /** Past this a request counts as hung. */
 const HANG_MS = 15_000
-const JWT_SECRET = 'faults-secret-that-is-long-enough-0123456789'
 const VIN = '1HGCM82633A004352'
 
 /** The app's environment on a database URL of the test's choosing. */
 function envOn (databaseUrl: string): Record<string, string> {
-  return {
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET,
-    LOG_LEVEL: 'silent',
-    BOOTSTRAP_MECHANIC_EMAIL: BOSS.email,
-    BOOTSTRAP_MECHANIC_PASSWORD: BOSS.password,
-    BOOTSTRAP_MECHANIC_NAME: BOSS.name,
-    RATE_LIMIT_MAX: '100000',
-    LOGIN_RATE_LIMIT_MAX: '100000',
-  }
+  return { ...TEST_SETTINGS, DATABASE_URL: databaseUrl }
 }
 
 interface Logged { level: number, msg: string, [field: string]: unknown }

@@ -8,24 +8,37 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { createTestPostgres } from './support/databases.js'
 
+// The one module test files import: what they share is here or re-exported from test/support/.
 export { expectContract } from './support/contract.js'
+export * from './support/responses.js'
+export * from './support/fixtures.js'
+export * from './support/snapshot.js'
+export * from './support/operations.js'
+export * from './support/redis.js'
+export * from './support/server-process.js'
+export * from './support/postgres-server.js'
+export * from './support/arbitraries.js'
+export { isMultipleOf } from './support/multiple-of.js'
+export { createTestPostgres } from './support/databases.js'
 
 export const BOSS = { email: 'boss@shop.test', password: 'boss-password-1', name: 'Bootstrap Boss' } as const
 
 export const usingPostgres = (): boolean => process.env.TEST_DRIVER === 'pg'
 
+/** What every test app runs with whatever its database: quiet, the bootstrap mechanic, no 429s. */
+export const TEST_SETTINGS: Readonly<Record<string, string>> = {
+  JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
+  LOG_LEVEL: 'silent',
+  BOOTSTRAP_MECHANIC_EMAIL: BOSS.email,
+  BOOTSTRAP_MECHANIC_PASSWORD: BOSS.password,
+  BOOTSTRAP_MECHANIC_NAME: BOSS.name,
+  RATE_LIMIT_MAX: '100000',
+  LOGIN_RATE_LIMIT_MAX: '100000',
+}
+
 /** The environment a test app runs with; `env` overrides or adds variables. */
 export async function testEnv (t: Test, env: Record<string, string> = {}): Promise<Record<string, string>> {
-  const base: Record<string, string> = {
-    PGLITE_DIR: 'memory://',
-    JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
-    LOG_LEVEL: 'silent',
-    BOOTSTRAP_MECHANIC_EMAIL: BOSS.email,
-    BOOTSTRAP_MECHANIC_PASSWORD: BOSS.password,
-    BOOTSTRAP_MECHANIC_NAME: BOSS.name,
-    RATE_LIMIT_MAX: '100000',
-    LOGIN_RATE_LIMIT_MAX: '100000',
-  }
+  const base: Record<string, string> = { PGLITE_DIR: 'memory://', ...TEST_SETTINGS }
   if (usingPostgres()) {
     const url = await createTestPostgres(t)
     if (url === undefined) throw new Error('TEST_DRIVER=pg needs TEST_DATABASE_URL')

@@ -7,11 +7,7 @@ import { sql } from 'kysely'
 import t, { type Test } from 'tap'
 import { buildApp, REDACTED_LOG_PATHS } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { BOSS, buildTestApp, expectContract, testEnv } from './helpers.js'
-import { customerAccount, mechanicAccount, part, ticket, type Account } from './support/fixtures.js'
-import { fillPath, operation, operations, resolve, type Json, type Operation } from './support/operations.js'
-import { expectInvalid } from './support/responses.js'
-import { changedTables, snapshot } from './support/snapshot.js'
+import { type Account, BOSS, buildTestApp, changedTables, customerAccount, expectContract, expectInvalid, fillPath, type Json, mechanicAccount, operation, type Operation, operations, part, resolve, snapshot, testEnv, ticket } from './helpers.js'
 
 const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}@example.com`
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })

@@ -6,8 +6,7 @@
 import { randomInt } from 'node:crypto'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { BOSS, buildTestApp, expectContract, signUpCustomer, uniqueEmail } from './helpers.js'
-import { claimRedisDb, sharedRedisUrl } from './support/redis.js'
+import { BOSS, buildTestApp, claimRedisDb, expectContract, sharedRedisUrl, signUpCustomer, uniqueEmail } from './helpers.js'
 
 const MAX = 5
 const LOGIN_MAX = 2

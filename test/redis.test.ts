@@ -9,9 +9,7 @@ import t, { type Test } from 'tap'
 import type { components } from '../generated/api.js'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { auth, BOSS, expectContract, mechanicToken, testEnv, uniqueEmail, usingPostgres } from './helpers.js'
-import { createTestPostgres } from './support/databases.js'
-import { claimRedisDb, redisServerInstalled, sharedRedisUrl, startRedisServer } from './support/redis.js'
+import { auth, BOSS, claimRedisDb, createTestPostgres, expectContract, mechanicToken, redisServerInstalled, sharedRedisUrl, startRedisServer, testEnv, uniqueEmail, usingPostgres } from './helpers.js'
 
 type Part = components['schemas']['Part']
 type PartPage = components['schemas']['PartPage']

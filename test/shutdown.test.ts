@@ -5,9 +5,7 @@
 import http from 'node:http'
 import net from 'node:net'
 import t from 'tap'
-import { testEnv, uniqueEmail } from './helpers.js'
-import { claimRedisDb } from './support/redis.js'
-import { startServer, type LogLine } from './support/server-process.js'
+import { claimRedisDb, type LogLine, startServer, testEnv, uniqueEmail } from './helpers.js'
 
 /** close-with-grace's delay in src/server.ts: past it the process is killed with exit 1. */
 const GRACE_MS = 10_000

@@ -5,9 +5,7 @@ import { createHmac, generateKeyPairSync, randomBytes, sign as rsaSign } from 'n
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { loadConfig, MIN_PRODUCTION_SECRET_LENGTH } from '../src/config.js'
-import { buildTestApp, testEnv } from './helpers.js'
-import { customerAccount, mechanicAccount } from './support/fixtures.js'
-import { expectProblem, type Problem } from './support/responses.js'
+import { buildTestApp, customerAccount, expectProblem, mechanicAccount, type Problem, testEnv } from './helpers.js'
 
 const b64url = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
 

@@ -44,7 +44,7 @@ function isDecimalMultiple (value: number, step: number): boolean {
 }
 
 /** JSON Schema's `multipleOf`, decided by isDecimalMultiple; replaces AJV's own keyword. */
-export const decimalMultipleOf: FuncKeywordDefinition = {
+const decimalMultipleOf: FuncKeywordDefinition = {
   keyword: 'multipleOf',
   type: 'number',
   schemaType: 'number',

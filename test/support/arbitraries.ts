@@ -11,7 +11,7 @@ import type { ValidateFunction } from 'ajv'
 import ajvFormats from 'ajv-formats'
 import { fullFormats } from 'ajv-formats/dist/formats.js'
 import fc from 'fast-check'
-import { decimalMultipleOf } from '../../src/plugins/validation.js'
+import { multipleOfKeyword } from './multiple-of.js'
 import { resolve, spec, type Json } from './operations.js'
 
 export interface Invalid { value: unknown, why: string }
@@ -23,8 +23,8 @@ export interface ArbitraryOptions {
 
 const ajv = new Ajv2020({ strict: false, allErrors: false, validateSchema: false })
 ajvFormats.default(ajv)
-ajv.removeKeyword('multipleOf') // decided on decimals, as the server does (see src/plugins/validation.ts)
-ajv.addKeyword(decimalMultipleOf)
+ajv.removeKeyword('multipleOf') // exact decimals, by the tests' own code (./multiple-of.ts)
+ajv.addKeyword(multipleOfKeyword)
 const validators = new WeakMap<Json, ValidateFunction>()
 
 /** The contract's verdict on `value` under `schema` (refs resolve against openapi.yaml). */
