@@ -86,6 +86,9 @@ const SQL = {
 
 // ---- shapes ----------------------------------------------------------------------------------
 
+/** A part line as json_agg builds it: the amounts are JSON numbers already. */
+interface TicketLine { part_id: number, name: string, price: number, quantity: number, line_total: number }
+
 interface TicketRow {
   id: number
   customer_id: number
@@ -93,7 +96,7 @@ interface TicketRow {
   service_date: string
   service_desc: string
   mechanics: Array<{ id: number, name: string }>
-  parts: Array<{ part_id: number, name: string, price: number, quantity: number, line_total: number }>
+  parts: TicketLine[]
   total: string
 }
 

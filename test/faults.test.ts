@@ -11,7 +11,7 @@ import { buildApp, type BuildOptions } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { isConnectionError } from '../src/db/pg-errors.js'
 import { toProblem } from '../src/errors.js'
-import { BOSS, freePort, ownPostgresUnavailable, pgliteSnapshot, spawnServer, startPostgresServer, TEST_SETTINGS, testEnv, uniqueEmail, usingPostgres } from './helpers.js'
+import { appWith, BOSS, freePort, ownPostgresUnavailable, pgliteSnapshot, spawnServer, startPostgresServer, TEST_SETTINGS, testEnv, uniqueEmail, usingPostgres } from './helpers.js'
 
 const skipOwnPostgres = !usingPostgres()
   ? 'these faults need a real PostgreSQL server to stop and start: they run on the TEST_DRIVER=pg pass'
@@ -32,11 +32,8 @@ interface Logged { level: number, msg: string, [field: string]: unknown }
 
 /** buildApp with its log captured (parsed), closed when `t` ends. Does not wait for ready. */
 function build (t: Test, env: Record<string, string>, log: Logged[], options: BuildOptions = {}): Promise<FastifyInstance> {
-  const config = loadConfig({ env, dotenvPath: false })
   const stream = { write: (line: string) => { log.push(JSON.parse(line) as Logged) } }
-  const app = buildApp(config, { logger: { level: 'info', stream }, ...options })
-  t.teardown(async () => { await (await app.catch(() => undefined))?.close() })
-  return app
+  return appWith(t, env, () => ({ logger: { level: 'info', stream }, ...options }))
 }
 
 async function until (what: string, ready: () => boolean | Promise<boolean>, ms: number, every = 100): Promise<void> {

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { buildApp, type BuildOptions } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
 import { createTestPostgres } from './support/databases.js'
 
 // The one module test files import: what they share is here or re-exported from test/support/.
@@ -55,12 +55,22 @@ export function pgliteSnapshot (): Blob | undefined {
 
 /** Builds the real app on a fresh database and closes it when `t` ends. */
 export async function buildTestApp (t: Test, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const config = loadConfig({ env: await testEnv(t, env), dotenvPath: false })
-  // Only a new in-memory database starts from the dump: a directory may already hold one.
-  const fresh = config.database.kind === 'pglite' && config.database.dir.startsWith('memory://')
-  const app = await buildApp(config, { pgliteSnapshot: fresh ? pgliteSnapshot() : undefined })
-  t.teardown(() => app.close())
+  const app = await appWith(t, await testEnv(t, env), (config) => ({
+    // Only a new in-memory database starts from the dump: a directory may already hold one.
+    pgliteSnapshot: config.database.kind === 'pglite' && config.database.dir.startsWith('memory://') ? pgliteSnapshot() : undefined,
+  }))
   await app.ready()
+  return app
+}
+
+/**
+ * The app on exactly this environment, closed when `t` ends even if it never started; not waited
+ * for, so a test can watch a start-up that fails.
+ */
+export function appWith (t: Pick<Test, 'teardown'>, env: Record<string, string>, options: (config: Config) => BuildOptions = () => ({})): Promise<FastifyInstance> {
+  const config = loadConfig({ env, dotenvPath: false })
+  const app = buildApp(config, options(config))
+  t.teardown(async () => { await (await app.catch(() => undefined))?.close() })
   return app
 }
 
