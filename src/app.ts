@@ -87,7 +87,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // 6. The database, migrated to the latest schema.
   await app.register(db, { database: config.database, startupTimeoutMs: options.databaseStartupTimeoutMs, pgliteSnapshot: options.pgliteSnapshot })
   // 7. Tokens and the bearer security handler.
-  await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds })
+  await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds, issuer: config.jwt.issuer, audience: config.jwt.audience })
   // 8. Caching: reads the routes' x-cache / x-invalidates, so before the routes exist.
   await app.register(caching)
 
