@@ -11,6 +11,7 @@ import auth from './plugins/auth.js'
 import caching from './plugins/caching.js'
 import contract from './plugins/contract.js'
 import db from './plugins/db.js'
+import hashing from './plugins/hashing.js'
 import limits from './plugins/limits.js'
 import problems, { MAX_REQUEST_TARGET_LENGTH, sendProblem } from './plugins/problems.js'
 import { badRequest, toProblem } from './errors.js'
@@ -80,6 +81,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(redis, { url: config.redisUrl })
   // 3. Rate limits: its onRoute hooks must see every route, and its onRequest hook run first.
   await app.register(limits, config.rateLimit)
+  // 3b. One password hash in flight per client address, on the operations that take a password.
+  await app.register(hashing)
   // 4. Problems: one error path for everything; the not-found handler is rate-limited too.
   await app.register(problems)
   // 5. Security headers and CORS, on every answer including errors.

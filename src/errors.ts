@@ -2,6 +2,7 @@
 // anywhere (validation, JWT, rate limit, the database) into an RFC 9457 problem.
 import type { FastifyError } from 'fastify'
 import type { components } from '../generated/api.js'
+import { QueueFull } from './lib/concurrency.js'
 
 export type FieldError = components['schemas']['FieldError']
 
@@ -123,6 +124,7 @@ export function toProblem (err: unknown): HttpProblem {
     if (err.code === PG_FOREIGN_KEY_VIOLATION || err.code === PG_RESTRICT_VIOLATION) return conflict('The record is still referenced by other records.')
   }
   if (isConnectionError(err)) return serviceUnavailable()
+  if (err instanceof QueueFull) return serviceUnavailable('Too many password checks are waiting; try again shortly.')
 
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
   if (status >= 500 && status !== 503) return new HttpProblem(status, STATUS_TITLES[status] ?? 'Internal Server Error', 'An unexpected error occurred.')

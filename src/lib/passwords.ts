@@ -24,7 +24,14 @@ export const DEFAULT_COST: ScryptCost = { N: 2 ** 15, r: 8, p: 1 }
  * or two cores: at most 32 MiB on top of the rest). The others wait their turn, off the event loop.
  */
 export const hashSlotsFor = (cores: number): number => Math.max(1, cores - 1)
-const hashSlots = limitConcurrency(hashSlotsFor(availableParallelism()))
+/**
+ * How many hashes may wait for a slot, per slot: about three seconds of hashing at most. Past it a
+ * login, sign-up or password change is refused at once (503 with retry-after) instead of waiting
+ * behind a flood. Each client address has at most one hash request in flight (src/plugins/hashing.ts).
+ */
+export const WAITING_HASHES_PER_SLOT = 8
+const slots = hashSlotsFor(availableParallelism())
+const hashSlots = limitConcurrency(slots, WAITING_HASHES_PER_SLOT * slots)
 
 function scrypt (password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r }
