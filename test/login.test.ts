@@ -9,8 +9,8 @@ import { hashPassword, verifyPassword, type ScryptCost } from '../src/lib/passwo
 import { BOSS, auth, buildTestApp, pgliteSnapshot, signUpCustomer, testEnv } from './helpers.js'
 import { expectNoSecrets, expectOk, expectProblem } from './support/responses.js'
 
-const EARLIER: ScryptCost = { N: 2 ** 14, r: 8, p: 1 }
-const CURRENT_PREFIX = /^scrypt\$32768\$8\$1\$/
+const EARLIER: ScryptCost = { N: 2 ** 15, r: 8, p: 1 }
+const CURRENT_PREFIX = /^scrypt\$131072\$8\$1\$/
 
 const app = await buildTestApp(t)
 
