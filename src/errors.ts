@@ -3,6 +3,7 @@
 import type { FastifyError } from 'fastify'
 import type { components } from '../generated/api.js'
 import { DuplicateValue, isConnectionError, RowNotFound, StillReferenced, unexpectedViolation, UnknownReference } from './db/pg-errors.js'
+import { QueueFull } from './lib/concurrency.js'
 
 export type FieldError = components['schemas']['FieldError']
 
@@ -58,6 +59,7 @@ const STATUS_TITLES: Record<number, string> = {
   408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -108,6 +110,7 @@ export function toProblem (err: unknown): HttpProblem {
   if (violation === 'duplicate') return conflict('A record with this value already exists.')
   if (violation === 'referenced') return conflict('The record is still referenced by other records.')
   if (isConnectionError(err)) return serviceUnavailable()
+  if (err instanceof QueueFull) return serviceUnavailable('Too many password checks are waiting; try again shortly.')
 
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
   if (status >= 500 && status !== 503) return new HttpProblem(status, STATUS_TITLES[status] ?? 'Internal Server Error', 'An unexpected error occurred.')

@@ -8,8 +8,8 @@ import { replacePasswordHash } from '../src/db/accounts.js'
 import { hashPassword, verifyPassword, type ScryptCost } from '../src/lib/passwords.js'
 import { auth, BOSS, buildTestApp, expectNoSecrets, expectOk, expectProblem, pgliteSnapshot, signUpCustomer, testEnv } from './helpers.js'
 
-const EARLIER: ScryptCost = { N: 2 ** 14, r: 8, p: 1 }
-const CURRENT_PREFIX = /^scrypt\$32768\$8\$1\$/
+const EARLIER: ScryptCost = { N: 2 ** 15, r: 8, p: 1 }
+const CURRENT_PREFIX = /^scrypt\$131072\$8\$1\$/
 
 const app = await buildTestApp(t)
 

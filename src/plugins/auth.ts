@@ -18,7 +18,7 @@ export type Role = (typeof ROLES)[number]
 export type Token = components['schemas']['Token']
 
 /** The HS256 claims we issue: `sub` is the id as a string, as JWT wants. */
-export interface TokenClaims { sub: string, role: Role, iat: number, exp: number }
+export interface TokenClaims { sub: string, role: Role, iat: number, exp: number, iss: string, aud: string }
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -36,6 +36,9 @@ declare module 'fastify' {
 interface AuthOptions {
   secret: string
   expiresInSeconds: number
+  /** JWT_ISSUER and JWT_AUDIENCE: issued in every token and required of every token. */
+  issuer: string
+  audience: string
 }
 
 /** The caller's id as a number; only valid after `bearer` has run. */
@@ -60,6 +63,13 @@ const BEARER_TOKEN = /^Bearer ([^\s]+)$/i
 /** The response-cache collection whose version changes whenever an account is deleted. */
 const ACCOUNTS_COLLECTION = 'accounts'
 const MAX_REMEMBERED_ACCOUNTS = 10_000
+/**
+ * How long an account is remembered to exist. Deletes replace the `accounts` version at once, but
+ * an invalidation that failed (Redis unreachable) is only retried later: the database is asked
+ * again at least this often, so a deleted account's tokens stop working within a minute whatever
+ * happened to the cache. Pinned by test/tokens.test.ts.
+ */
+export const ACCOUNT_MEMO_MS = 60_000
 
 /**
  * Security handlers, keyed by the scheme names in openapi.yaml's `components.securitySchemes`.
@@ -70,14 +80,19 @@ const MAX_REMEMBERED_ACCOUNTS = 10_000
  * deleteCustomer and deleteMechanic replace (`x-invalidates` in the contract, on every instance
  * through Redis): an authenticated read then costs one database round trip, not two.
  */
-export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<ResponseCache, 'version'>, jwt: Pick<JWT, 'verify'>) {
-  const verified = new BoundedMap<string, string>(MAX_REMEMBERED_ACCOUNTS) // `${role}:${id}` → accounts version it was seen at
+export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<ResponseCache, 'version'>, jwt: Pick<JWT, 'verify'>, now: () => number = Date.now) {
+  // `${role}:${id}` → the accounts version it was seen at, and when
+  const verified = new BoundedMap<string, { version: string, at: number }>(MAX_REMEMBERED_ACCOUNTS)
   async function exists (role: Role, id: number): Promise<boolean> {
     const key = `${role}:${id}`
     const version = await cache.version(ACCOUNTS_COLLECTION)
-    if (version !== undefined && verified.get(key) === version) return true
-    if (!await accountExists(db, role, id)) return false
-    if (version !== undefined) verified.set(key, version)
+    const seen = verified.get(key)
+    if (version !== undefined && seen?.version === version && now() - seen.at < ACCOUNT_MEMO_MS) return true
+    if (!await accountExists(db, role, id)) {
+      verified.delete(key)
+      return false
+    }
+    if (version !== undefined) verified.set(key, { version, at: now() })
     return true
   }
 
@@ -109,12 +124,17 @@ export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<Respon
 async function auth (app: FastifyInstance, opts: AuthOptions): Promise<void> {
   await app.register(fastifyJwt, {
     secret: opts.secret,
-    sign: { algorithm: 'HS256', expiresIn: opts.expiresInSeconds },
+    sign: { algorithm: 'HS256', expiresIn: opts.expiresInSeconds, iss: opts.issuer, aud: opts.audience },
     // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens. Every claim we
     // issue is required: without `exp`, a token signed with our secret would never expire.
     // A verified token is remembered by `bearer` (VerifiedTokens, at most until its `exp`), so a
     // client's next requests skip the signature and claim checks; fast-jwt's own cache is off.
-    verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'role', 'iat', 'exp'] },
+    verify: {
+      algorithms: ['HS256'],
+      requiredClaims: ['sub', 'role', 'iat', 'exp', 'iss', 'aud'],
+      allowedIss: opts.issuer,
+      allowedAud: opts.audience,
+    },
   })
 
   app.decorate('issueToken', (role: Role, id: number): Token => ({

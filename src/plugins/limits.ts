@@ -15,6 +15,7 @@ interface LimitsOptions {
   max: number
   windowMs: number
   loginMax: number
+  loginAccountMax: number
   signupMax: number
 }
 
@@ -25,7 +26,7 @@ type Policy = (typeof RATE_LIMIT_POLICIES)[number]
 const clientOfConnection = new WeakMap<object, string>()
 
 /** The plugin's own default: an IPv6 client is its /64, or one host could rotate past every limit. */
-function client (req: FastifyRequest): string {
+export function client (req: FastifyRequest): string {
   const connection = req.raw.socket as object | null
   if (connection === null) return normalizeIP(req.ip)
   let key = clientOfConnection.get(connection)
@@ -34,19 +35,25 @@ function client (req: FastifyRequest): string {
 }
 
 /**
- * Login attempts count per client *and* email: one attacker guessing passwords cannot lock every
- * user out, and one account cannot be brute-forced from one address (the blanket limit still caps
- * how many emails one client may try). Runs as a preHandler, so the body has been validated.
+ * Login attempts count twice. Per client, across every email and both login routes
+ * (LOGIN_RATE_LIMIT_MAX): one address cannot spray a password over many accounts. Per account,
+ * across every address (LOGIN_ACCOUNT_RATE_LIMIT_MAX, looser): many addresses cannot brute-force
+ * one account, while its owner is locked out only by a guessing campaign that large. The checks
+ * run as preHandlers, so the body has been validated; a request refused per client does not count
+ * against the account.
  */
-function loginKey (req: FastifyRequest): string {
+function loginAccountKey (req: FastifyRequest): string {
   const email = (req.body as { email?: unknown } | undefined)?.email
-  return `login|${req.routeOptions.url ?? ''}|${client(req)}|${typeof email === 'string' ? email.toLowerCase() : ''}`
+  return `login-account|${req.routeOptions.url ?? ''}|${typeof email === 'string' ? email.toLowerCase() : ''}`
 }
 
-function policy (name: Policy, opts: LimitsOptions): CreateRateLimitOptions {
+function policy (name: Policy, opts: LimitsOptions): CreateRateLimitOptions[] {
   switch (name) {
-    case 'login': return { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: loginKey }
-    case 'signup': return { max: opts.signupMax, timeWindow: opts.windowMs, keyGenerator: (req) => `signup|${client(req)}` }
+    case 'login': return [
+      { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: (req) => `login|${client(req)}` },
+      { max: opts.loginAccountMax, timeWindow: opts.windowMs, keyGenerator: loginAccountKey },
+    ]
+    case 'signup': return [{ max: opts.signupMax, timeWindow: opts.windowMs, keyGenerator: (req) => `signup|${client(req)}` }]
   }
 }
 
@@ -124,20 +131,22 @@ async function limits (app: FastifyInstance, opts: LimitsOptions): Promise<void>
   // `config.rateLimit` would replace it, and the plugin runs only one of its own hooks per request.
   const enforcers = new Map<Policy, (req: FastifyRequest, reply: FastifyReply) => Promise<void>>()
   const enforcer = (name: Policy) => {
-    const check = app.createRateLimit(policy(name, opts))
+    const checks = policy(name, opts).map((options) => app.createRateLimit(options))
     return async function enforcePolicy (req: FastifyRequest, reply: FastifyReply): Promise<void> {
-      const limit = await check(req)
-      if (limit.isAllowed) return
-      // The headers describe whichever limit the client will meet first.
-      const blanketRemaining = reply.getHeader('x-ratelimit-remaining')
-      if (limit.isExceeded || blanketRemaining === undefined || limit.remaining <= Number(blanketRemaining)) {
-        reply.header('x-ratelimit-limit', limit.max)
-          .header('x-ratelimit-remaining', limit.remaining)
-          .header('x-ratelimit-reset', limit.ttlInSeconds)
+      for (const check of checks) {
+        const limit = await check(req)
+        if (limit.isAllowed) continue
+        // The headers describe whichever limit the client will meet first.
+        const shownRemaining = reply.getHeader('x-ratelimit-remaining')
+        if (limit.isExceeded || shownRemaining === undefined || limit.remaining <= Number(shownRemaining)) {
+          reply.header('x-ratelimit-limit', limit.max)
+            .header('x-ratelimit-remaining', limit.remaining)
+            .header('x-ratelimit-reset', limit.ttlInSeconds)
+        }
+        if (!limit.isExceeded) continue
+        reply.header('retry-after', limit.ttlInSeconds)
+        throw tooManyRequests(limit.ttlInSeconds)
       }
-      if (!limit.isExceeded) return
-      reply.header('retry-after', limit.ttlInSeconds)
-      throw tooManyRequests(limit.ttlInSeconds)
     }
   }
   app.addHook('onRoute', (route: RouteOptions) => {

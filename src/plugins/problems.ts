@@ -7,23 +7,34 @@ import { isConnectionError } from '../db/pg-errors.js'
 import { HttpProblem, loggable, toProblem } from '../errors.js'
 import { OutageLog } from '../lib/outage.js'
 
-function sendProblem (req: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {
+export function sendProblem (req: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {
   const body = {
     type: problem.type,
     title: problem.title,
     status: problem.status,
     detail: problem.message,
-    instance: req.url.split('?')[0] ?? req.url,
+    instance: (req.url.split('?')[0] ?? req.url).slice(0, MAX_REQUEST_TARGET_LENGTH),
     ...(problem.errors === undefined ? {} : { errors: problem.errors }),
   }
   return reply.code(problem.status).type('application/problem+json').send(body)
 }
+
+/**
+ * The longest request target (path and query) served. The longest any operation needs is well
+ * under a kilobyte; a longer one is refused before routing, so it never reaches a cache key, a log
+ * line or a Link header. Pinned by test/query-strings.test.ts.
+ */
+export const MAX_REQUEST_TARGET_LENGTH = 2048
 
 async function problems (app: FastifyInstance): Promise<void> {
   // The db plugin registers after this one; by the time a request fails, its probe is there.
   const outage = new OutageLog(app.log, () => app.hasDecorator('probeDatabase') ? pingDatabase(app.probeDatabase) : Promise.resolve(true))
   app.addHook('onClose', async () => outage.close())
 
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (req.url.length <= MAX_REQUEST_TARGET_LENGTH) return done()
+    done(new HttpProblem(414, 'URI Too Long', `The request target is longer than ${MAX_REQUEST_TARGET_LENGTH} characters.`))
+  })
   app.setErrorHandler((err, req, reply) => {
     const problem = toProblem(err)
     if (problem.status === 503 && isConnectionError(err)) outage.record((err as Error).message)
