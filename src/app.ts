@@ -54,6 +54,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // trailing-slash leniency, and it would give one resource two URLs.
     routerOptions: { ignoreTrailingSlash: false },
     childLoggerFactory: lazyChildLoggerFactory,
+    // request.ip (rate limits, login limits, logs) is X-Forwarded-For's client only when the peer
+    // that sent it is a listed proxy; from anyone else the header is ignored.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   })
 
   // One scrypt on the thread pool (50-100 ms): it runs while the plugins below load and migrate.
@@ -69,7 +72,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // 2. Redis, when configured: shared by the rate limiter and the response cache.
   await app.register(redis, { url: config.redisUrl })
   // 3. Rate limits: its onRoute hooks must see every route, and its onRequest hook run first.
-  await app.register(limits, config.rateLimit)
+  await app.register(limits, { ...config.rateLimit, behindProxy: config.trustedProxies.length > 0 })
   // 4. Problems: one error path for everything; the not-found handler is rate-limited too.
   await app.register(problems)
   // 5. Security headers and CORS, on every answer including errors.

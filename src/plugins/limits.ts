@@ -16,21 +16,32 @@ export interface LimitsOptions {
   windowMs: number
   loginMax: number
   signupMax: number
+  /** TRUST_PROXY is set: the client comes from X-Forwarded-For, and may change on one connection. */
+  behindProxy: boolean
 }
 
 export const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
 type Policy = (typeof RATE_LIMIT_POLICIES)[number]
 
-/** A connection's peer never changes: its key is worked out once, not on every keep-alive request. */
-const clientOfConnection = new WeakMap<object, string>()
+type ClientKey = (req: FastifyRequest) => string
 
-/** The plugin's own default: an IPv6 client is its /64, or one host could rotate past every limit. */
-function client (req: FastifyRequest): string {
-  const connection = req.raw.socket as object | null
-  if (connection === null) return normalizeIP(req.ip)
-  let key = clientOfConnection.get(connection)
-  if (key === undefined) clientOfConnection.set(connection, key = normalizeIP(req.ip))
-  return key
+/**
+ * The client's key for every limit: request.ip, which is X-Forwarded-For's client when the peer is
+ * a trusted proxy (TRUST_PROXY), and as the plugin does by default, an IPv6 client is its /64, or
+ * one host could rotate past every limit. Behind a proxy one keep-alive connection carries many
+ * clients, so the key is read from each request; otherwise a connection's peer never changes and
+ * its key is worked out once, not on every keep-alive request.
+ */
+function clientKey (behindProxy: boolean): ClientKey {
+  if (behindProxy) return (req) => normalizeIP(req.ip)
+  const clientOfConnection = new WeakMap<object, string>()
+  return (req) => {
+    const connection = req.raw.socket as object | null
+    if (connection === null) return normalizeIP(req.ip)
+    let key = clientOfConnection.get(connection)
+    if (key === undefined) clientOfConnection.set(connection, key = normalizeIP(req.ip))
+    return key
+  }
 }
 
 /**
@@ -38,14 +49,14 @@ function client (req: FastifyRequest): string {
  * user out, and one account cannot be brute-forced from one address (the blanket limit still caps
  * how many emails one client may try). Runs as a preHandler, so the body has been validated.
  */
-function loginKey (req: FastifyRequest): string {
+const loginKey = (client: ClientKey) => (req: FastifyRequest): string => {
   const email = (req.body as { email?: unknown } | undefined)?.email
   return `login|${req.routeOptions.url ?? ''}|${client(req)}|${typeof email === 'string' ? email.toLowerCase() : ''}`
 }
 
-function policy (name: Policy, opts: LimitsOptions): CreateRateLimitOptions {
+function policy (name: Policy, opts: LimitsOptions, client: ClientKey): CreateRateLimitOptions {
   switch (name) {
-    case 'login': return { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: loginKey }
+    case 'login': return { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: loginKey(client) }
     case 'signup': return { max: opts.signupMax, timeWindow: opts.windowMs, keyGenerator: (req) => `signup|${client(req)}` }
   }
 }
@@ -91,7 +102,7 @@ const storeClass = (store: FastifyRateLimitStore): StoreCtor<[unknown]> => class
  * its skipOnError), in a callback hook. The plugin's hook awaits a key generator, a promise around
  * the store and an async function per request: 6 of a cached read's 35 µs of CPU (bench/README.md).
  */
-function blanketLimit (counters: FastifyRateLimitStore, opts: LimitsOptions): onRequestHookHandler {
+function blanketLimit (counters: FastifyRateLimitStore, opts: LimitsOptions, client: ClientKey): onRequestHookHandler {
   return function rateLimit (req, reply, done) {
     counters.incr(client(req), (err, counted) => {
       if (err !== null || counted === undefined) return done() // a store error serves the request rather than failing it
@@ -118,13 +129,14 @@ async function limits (app: FastifyInstance, opts: LimitsOptions): Promise<void>
     skipOnError: true, // a store error serves the request rather than failing it
     errorResponseBuilder: (_req, context) => tooManyRequests(Math.ceil(context.ttl / 1000)),
   })
-  const blanket = blanketLimit(counters, opts)
+  const client = clientKey(opts.behindProxy)
+  const blanket = blanketLimit(counters, opts, client)
 
   // A policy is a second limit after the blanket one, not a replacement for it: a per-route
   // `config.rateLimit` would replace it, and the plugin runs only one of its own hooks per request.
   const enforcers = new Map<Policy, (req: FastifyRequest, reply: FastifyReply) => Promise<void>>()
   const enforcer = (name: Policy) => {
-    const check = app.createRateLimit(policy(name, opts))
+    const check = app.createRateLimit(policy(name, opts, client))
     return async function enforcePolicy (req: FastifyRequest, reply: FastifyReply): Promise<void> {
       const limit = await check(req)
       if (limit.isAllowed) return
