@@ -417,6 +417,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check liveness
+         * @description Answers 200 while the process serves requests, without touching the database or Redis: a liveness probe restarts a process that has stopped answering, while `/health` tells a load balancer whether to send it traffic.
+         */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -707,6 +727,14 @@ export interface components {
              * @enum {string}
              */
             database: "up" | "down";
+        };
+        /** @description That the process serves requests; it says nothing about the database. */
+        Liveness: {
+            /**
+             * @description Always `ok`; a process that cannot answer gives no answer at all.
+             * @enum {string}
+             */
+            status: "ok";
         };
         /** @description An RFC 9457 problem detail. */
         Problem: {
@@ -1905,6 +1933,27 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process serves requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
         };
     };
     getOpenApi: {

@@ -68,6 +68,8 @@ export interface Handlers {
   deletePart: (req: FastifyRequest<{ Params: operations["deletePart"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
   /** Check health (GET /health) */
   getHealth: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getHealth"]['responses'][200]['content']["application/json"] } | { status: 503; body: operations["getHealth"]['responses'][503]['content']["application/json"] }>
+  /** Check liveness (GET /health/live) */
+  getLiveness: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getLiveness"]['responses'][200]['content']["application/json"] }>
   /** Get the contract (GET /openapi.json) */
   getOpenApi: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getOpenApi"]['responses'][200]['content']["application/json"] }>
   /** Read the reference documentation (GET /docs) */

@@ -33,7 +33,7 @@ const RUN_ORDER = [
   'createCustomer', 'loginCustomer', 'loginMechanic', 'createMechanic', 'createPart',
   'createServiceTicket', 'addTicketPart', 'editTicketMechanics',
   // reads
-  'getHealth', 'getOpenApi', 'getDocs', 'listCustomers', 'getCustomer', 'listMyCustomerTickets', 'listMechanics', 'getMechanic',
+  'getHealth', 'getLiveness', 'getOpenApi', 'getDocs', 'listCustomers', 'getCustomer', 'listMyCustomerTickets', 'listMechanics', 'getMechanic',
   'getMechanicRanking', 'listMyMechanicTickets', 'listServiceTickets', 'getServiceTicket', 'listParts', 'getPart',
   // updates
   'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart',

@@ -75,6 +75,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     frameworkErrors: (err, req, reply) => sendProblem(req, reply, err.code === 'FST_ERR_BAD_URL'
       ? badRequest('The request path is not a valid URL.', [{ name: '/', in: 'path', reason: 'is not valid percent-encoded UTF-8' }])
       : toProblem(err)),
+    // request.ip (rate limits, login limits, logs) is X-Forwarded-For's client only when the peer
+    // that sent it is a listed proxy; from anyone else the header is ignored.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   })
 
   // One scrypt on the thread pool (50-100 ms): it runs while the plugins below load and migrate.
@@ -90,7 +93,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // 2. Redis, when configured: shared by the rate limiter and the response cache.
   await app.register(redis, { url: config.redisUrl })
   // 3. Rate limits: its onRoute hooks must see every route, and its onRequest hook run first.
-  await app.register(limits, config.rateLimit)
+  await app.register(limits, { ...config.rateLimit, behindProxy: config.trustedProxies.length > 0 })
   // 3b. One password hash in flight per client address, on the operations that take a password.
   await app.register(hashing)
   // 4. Problems: one error path for everything; the not-found handler is rate-limited too.

@@ -1,6 +1,7 @@
 // The only module that reads process.env: everything else receives a frozen, typed Config.
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { parse as parseDuration } from '@lukeed/ms'
 import dotenv from 'dotenv'
 import envSchema from 'env-schema'
@@ -34,6 +35,7 @@ const schema = {
     BOOTSTRAP_MECHANIC_PASSWORD: { type: 'string', minLength: 8, maxLength: 128 },
     BOOTSTRAP_MECHANIC_NAME: { type: 'string', minLength: 1, maxLength: 100, default: 'Shop admin' },
     LOG_LEVEL: { type: 'string', enum: LOG_LEVELS, default: 'info' },
+    TRUST_PROXY: { type: 'string', minLength: 1 },
   },
 } as const
 
@@ -56,6 +58,7 @@ interface RawEnv {
   BOOTSTRAP_MECHANIC_PASSWORD?: string
   BOOTSTRAP_MECHANIC_NAME: string
   LOG_LEVEL: (typeof LOG_LEVELS)[number]
+  TRUST_PROXY?: string
 }
 
 export type DatabaseConfig =
@@ -85,6 +88,11 @@ export interface Config {
     readonly signupMax: number
   }
   readonly bootstrapMechanic: { readonly email: string, readonly password: string, readonly name: string } | undefined
+  /**
+   * TRUST_PROXY: the reverse proxies whose `X-Forwarded-For` is believed, as addresses and CIDRs
+   * (Fastify's `trustProxy`). Empty: the client is the socket's peer and no proxy header counts.
+   */
+  readonly trustedProxies: readonly string[]
 }
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
@@ -110,6 +118,24 @@ function rateLimitWindowMs (value: string): number {
     throw new ConfigError(`Invalid configuration: env/RATE_LIMIT_WINDOW must be a duration of at least a second, such as "1 minute", got "${value}"`)
   }
   return ms
+}
+
+/**
+ * TRUST_PROXY's comma-separated addresses and CIDRs, each checked here: Fastify would refuse a bad
+ * one only when the app is built, with a message that does not name the variable.
+ */
+function trustedProxies (value: string | undefined): string[] {
+  if (value === undefined) return []
+  const entries = value.split(',').map((entry) => entry.trim())
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/')
+    const family = isIP(address)
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32))
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new ConfigError(`Invalid configuration: env/TRUST_PROXY must be comma-separated IP addresses or CIDRs (such as 10.0.0.0/8,::1), got ${JSON.stringify(entry)}`)
+    }
+  }
+  return entries
 }
 
 export class ConfigError extends Error {
@@ -184,5 +210,6 @@ export function loadConfig ({ env = process.env, dotenvPath = '.env' as string |
     bootstrapMechanic: raw.BOOTSTRAP_MECHANIC_EMAIL !== undefined && raw.BOOTSTRAP_MECHANIC_PASSWORD !== undefined
       ? { email: raw.BOOTSTRAP_MECHANIC_EMAIL, password: raw.BOOTSTRAP_MECHANIC_PASSWORD, name: raw.BOOTSTRAP_MECHANIC_NAME }
       : undefined,
+    trustedProxies: Object.freeze(trustedProxies(raw.TRUST_PROXY)),
   })
 }

@@ -99,6 +99,7 @@ const EXPECTED: Record<string, Row> = {
   deletePart: { expect: mechanicOnly(204), params: (w) => ({ part_id: w.freePart }) },
   // System
   getHealth: { expect: publicOp(200) },
+  getLiveness: { expect: publicOp(200) },
   getOpenApi: { expect: publicOp(200) },
   getDocs: { expect: publicOp(200) },
 }

@@ -36,12 +36,18 @@ t.test('DATABASE_URL selects PostgreSQL; values are coerced', async (t) => {
 })
 
 t.test('an invalid value stops start-up with one line naming the variable', async (t) => {
-  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['LOG_LEVEL', 'loud'], ['DATABASE_URL', 'mysql://x'], ['JWT_EXPIRES_IN', 'forever'], ['RATE_LIMIT_MAX', '0'], ['RATE_LIMIT_WINDOW', 'soon'], ['RATE_LIMIT_WINDOW', '0'], ['RATE_LIMIT_WINDOW', '-1 minute'], ['REDIS_URL', 'http://x']] as const) {
+  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['LOG_LEVEL', 'loud'], ['DATABASE_URL', 'mysql://x'], ['JWT_EXPIRES_IN', 'forever'], ['RATE_LIMIT_MAX', '0'], ['RATE_LIMIT_WINDOW', 'soon'], ['RATE_LIMIT_WINDOW', '0'], ['RATE_LIMIT_WINDOW', '-1 minute'], ['REDIS_URL', 'http://x'], ['TRUST_PROXY', 'nginx'], ['TRUST_PROXY', '10.0.0.1,'], ['TRUST_PROXY', '10.0.0.0/33'], ['TRUST_PROXY', '::1/129'], ['TRUST_PROXY', '10.0.0.0/8/8'], ['TRUST_PROXY', '10.0.0.0/x'], ['TRUST_PROXY', '300.1.1.1']] as const) {
     const err = t.throws(() => load({ [name]: value })) as Error
     t.ok(err instanceof ConfigError, `${name}=${value} is a ConfigError`)
     t.match(err.message, new RegExp(name), `${name}=${value} is named`)
     t.notMatch(err.message, /\n/, 'one line')
   }
+})
+
+t.test('TRUST_PROXY: addresses and CIDRs, IPv4 and IPv6; unset trusts no proxy', async (t) => {
+  t.same(load({}).trustedProxies, [])
+  t.same(load({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1 ,::1,fd00::/8' }).trustedProxies, ['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8'])
+  t.ok(Object.isFrozen(load({ TRUST_PROXY: '127.0.0.1' }).trustedProxies))
 })
 
 t.test('production requires a JWT_SECRET of at least 32 characters', async (t) => {

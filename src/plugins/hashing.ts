@@ -7,7 +7,6 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { HttpProblem } from '../errors.js'
 import { toArray } from '../lib/hooks.js'
-import { client } from './limits.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,7 +30,7 @@ async function hashing (app: FastifyInstance): Promise<void> {
 
   async function oneAtATime (req: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (typeof (req.body as { password?: unknown } | undefined)?.password !== 'string') return
-    const key = client(req)
+    const key = app.clientKey(req)
     if (inFlight.has(key)) {
       reply.header('retry-after', 1)
       throw Object.assign(new HttpProblem(429, 'Too Many Requests', 'Another request with a password from this client is still being checked; retry in 1 second.'), { statusCode: 429 })

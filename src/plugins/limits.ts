@@ -17,21 +17,39 @@ interface LimitsOptions {
   loginMax: number
   loginAccountMax: number
   signupMax: number
+  /** TRUST_PROXY is set: the client comes from X-Forwarded-For, and may change on one connection. */
+  behindProxy: boolean
 }
 
 const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
 type Policy = (typeof RATE_LIMIT_POLICIES)[number]
 
-/** A connection's peer never changes: its key is worked out once, not on every keep-alive request. */
-const clientOfConnection = new WeakMap<object, string>()
+type ClientKey = (req: FastifyRequest) => string
 
-/** The plugin's own default: an IPv6 client is its /64, or one host could rotate past every limit. */
-export function client (req: FastifyRequest): string {
-  const connection = req.raw.socket as object | null
-  if (connection === null) return normalizeIP(req.ip)
-  let key = clientOfConnection.get(connection)
-  if (key === undefined) clientOfConnection.set(connection, key = normalizeIP(req.ip))
-  return key
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The client a request counts against in every limit (see clientKey). */
+    clientKey: (req: FastifyRequest) => string
+  }
+}
+
+/**
+ * The client's key for every limit: request.ip, which is X-Forwarded-For's client when the peer is
+ * a trusted proxy (TRUST_PROXY), and as the plugin does by default, an IPv6 client is its /64, or
+ * one host could rotate past every limit. Behind a proxy one keep-alive connection carries many
+ * clients, so the key is read from each request; otherwise a connection's peer never changes and
+ * its key is worked out once, not on every keep-alive request.
+ */
+function clientKey (behindProxy: boolean): ClientKey {
+  if (behindProxy) return (req) => normalizeIP(req.ip)
+  const clientOfConnection = new WeakMap<object, string>()
+  return (req) => {
+    const connection = req.raw.socket as object | null
+    if (connection === null) return normalizeIP(req.ip)
+    let key = clientOfConnection.get(connection)
+    if (key === undefined) clientOfConnection.set(connection, key = normalizeIP(req.ip))
+    return key
+  }
 }
 
 /**
@@ -47,7 +65,7 @@ function loginAccountKey (req: FastifyRequest): string {
   return `login-account|${req.routeOptions.url ?? ''}|${typeof email === 'string' ? email.toLowerCase() : ''}`
 }
 
-function policy (name: Policy, opts: LimitsOptions): CreateRateLimitOptions[] {
+function policy (name: Policy, opts: LimitsOptions, client: ClientKey): CreateRateLimitOptions[] {
   switch (name) {
     case 'login': return [
       { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: (req) => `login|${client(req)}` },
@@ -98,7 +116,7 @@ const storeClass = (store: FastifyRateLimitStore): StoreCtor<[unknown]> => class
  * its skipOnError), in a callback hook. The plugin's hook awaits a key generator, a promise around
  * the store and an async function per request: 6 of a cached read's 35 µs of CPU (bench/README.md).
  */
-function blanketLimit (counters: FastifyRateLimitStore, opts: LimitsOptions): onRequestHookHandler {
+function blanketLimit (counters: FastifyRateLimitStore, opts: LimitsOptions, client: ClientKey): onRequestHookHandler {
   return function rateLimit (req, reply, done) {
     counters.incr(client(req), (err, counted) => {
       if (err !== null || counted === undefined) return done() // a store error serves the request rather than failing it
@@ -125,13 +143,15 @@ async function limits (app: FastifyInstance, opts: LimitsOptions): Promise<void>
     skipOnError: true, // a store error serves the request rather than failing it
     errorResponseBuilder: (_req, context) => tooManyRequests(Math.ceil(context.ttl / 1000)),
   })
-  const blanket = blanketLimit(counters, opts)
+  const client = clientKey(opts.behindProxy)
+  app.decorate('clientKey', client)
+  const blanket = blanketLimit(counters, opts, client)
 
   // A policy is a second limit after the blanket one, not a replacement for it: a per-route
   // `config.rateLimit` would replace it, and the plugin runs only one of its own hooks per request.
   const enforcers = new Map<Policy, (req: FastifyRequest, reply: FastifyReply) => Promise<void>>()
   const enforcer = (name: Policy) => {
-    const checks = policy(name, opts).map((options) => app.createRateLimit(options))
+    const checks = policy(name, opts, client).map((options) => app.createRateLimit(options))
     return async function enforcePolicy (req: FastifyRequest, reply: FastifyReply): Promise<void> {
       for (const check of checks) {
         const limit = await check(req)
