@@ -14,6 +14,7 @@ import limits from './plugins/limits.js'
 import problems from './plugins/problems.js'
 import redis from './plugins/redis.js'
 import securityHeaders from './plugins/security-headers.js'
+import sessions from './plugins/sessions.js'
 import validation from './plugins/validation.js'
 
 export interface BuildOptions {
@@ -80,18 +81,20 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds })
   // 8. Caching: reads the routes' x-cache / x-invalidates, so before the routes exist.
   await app.register(caching)
+  // 9. Sessions: refresh tokens, logout, and endings told to every instance through Redis.
+  await app.register(sessions, { refreshTokenTtlSeconds: config.refreshTokenTtlSeconds })
 
   if (config.bootstrapMechanic !== undefined) {
     const created = await ensureBootstrapMechanic(app.db, config.bootstrapMechanic, hashPassword)
     if (created) app.log.info({ email: config.bootstrapMechanic.email }, 'bootstrap mechanic created')
   }
 
-  // 9. The routes, from the contract.
+  // 10. The routes, from the contract.
   await app.register(contract, {
     handlers: createHandlers({
       db: app.db,
       probeDatabase: app.probeDatabase,
-      issueToken: app.issueToken,
+      sessions: app.sessions,
       passwords: { hash: hashPassword, verify: verifyPassword, needsRehash, decoyHash: await decoyHash },
     }),
   })

@@ -19,6 +19,7 @@ const schema = {
     PGLITE_DIR: { type: 'string', minLength: 1, default: './.data/pglite' },
     JWT_SECRET: { type: 'string', minLength: 1 },
     JWT_EXPIRES_IN: { type: 'string', pattern: '^\\d+\\s*[smhd]?$', default: '1h' },
+    REFRESH_TOKEN_TTL: { type: 'string', pattern: '^\\d+\\s*[smhd]?$', default: '30d' },
     REDIS_URL: { type: 'string', pattern: '^rediss?://' },
     RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 300 },
     RATE_LIMIT_WINDOW: { type: 'string', minLength: 1, default: '1 minute' },
@@ -38,6 +39,7 @@ interface RawEnv {
   PGLITE_DIR: string
   JWT_SECRET?: string
   JWT_EXPIRES_IN: string
+  REFRESH_TOKEN_TTL: string
   REDIS_URL?: string
   RATE_LIMIT_MAX: number
   RATE_LIMIT_WINDOW: string
@@ -59,6 +61,8 @@ export interface Config {
   readonly logLevel: RawEnv['LOG_LEVEL']
   readonly database: DatabaseConfig
   readonly jwt: { readonly secret: string, readonly expiresInSeconds: number, readonly generated: boolean }
+  /** REFRESH_TOKEN_TTL: how long a refresh token, and so an idle session, lives. */
+  readonly refreshTokenTtlSeconds: number
   readonly redisUrl: string | undefined
   readonly rateLimit: {
     readonly max: number
@@ -73,10 +77,10 @@ export interface Config {
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 
 /** `90`, `90s`, `15m`, `1h`, `7d` → seconds. The schema's pattern has already checked the form. */
-function durationToSeconds (value: string): number {
+function durationToSeconds (value: string, name = 'JWT_EXPIRES_IN'): number {
   const match = /^(\d+)\s*([smhd]?)$/.exec(value)
   const seconds = Number(match?.[1]) * (UNIT_SECONDS[match?.[2] || 's'] ?? 1)
-  if (!Number.isSafeInteger(seconds) || seconds < 1) throw new ConfigError(`Invalid configuration: env/JWT_EXPIRES_IN must be a positive duration, got "${value}"`)
+  if (!Number.isSafeInteger(seconds) || seconds < 1) throw new ConfigError(`Invalid configuration: env/${name} must be a positive duration, got "${value}"`)
   return seconds
 }
 
@@ -148,6 +152,7 @@ export function loadConfig ({ env = process.env, dotenvPath = '.env' as string |
       expiresInSeconds: durationToSeconds(raw.JWT_EXPIRES_IN),
       generated: raw.JWT_SECRET === undefined,
     },
+    refreshTokenTtlSeconds: durationToSeconds(raw.REFRESH_TOKEN_TTL, 'REFRESH_TOKEN_TTL'),
     redisUrl: raw.REDIS_URL,
     rateLimit: {
       max: raw.RATE_LIMIT_MAX,

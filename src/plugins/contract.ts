@@ -125,7 +125,7 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   }
   await app.register(openapiGlue, {
     specification: spec,
-    securityHandlers: createSecurityHandlers(app.db, app.responseCache, app.jwt),
+    securityHandlers: createSecurityHandlers(app.db, app.responseCache, app.jwt, app.sessions),
     operationResolver: (operationId: string) => {
       const handler = handlers[operationId]
       return handler === undefined ? notImplemented : adapt(handler, mediaTypes.get(operationId))
@@ -133,4 +133,4 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   })
 }
 
-export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db', 'caching'] })
+export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db', 'caching', 'sessions'] })

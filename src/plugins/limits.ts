@@ -18,7 +18,7 @@ export interface LimitsOptions {
   signupMax: number
 }
 
-export const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
+export const RATE_LIMIT_POLICIES = ['login', 'signup', 'refresh'] as const
 type Policy = (typeof RATE_LIMIT_POLICIES)[number]
 
 /** A connection's peer never changes: its key is worked out once, not on every keep-alive request. */
@@ -47,6 +47,9 @@ function policy (name: Policy, opts: LimitsOptions): CreateRateLimitOptions {
   switch (name) {
     case 'login': return { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: loginKey }
     case 'signup': return { max: opts.signupMax, timeWindow: opts.windowMs, keyGenerator: (req) => `signup|${client(req)}` }
+    // A refresh token is a secret as guessable as a password is: the login limit's number, per
+    // client, in a bucket of its own so refreshing never spends a client's login attempts.
+    case 'refresh': return { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: (req) => `refresh|${client(req)}` }
   }
 }
 
