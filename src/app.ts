@@ -35,6 +35,7 @@ export interface BuildOptions {
 export const REDACTED_LOG_PATHS = [
   'req.headers.authorization',
   'password', '*.password', 'password_hash', '*.password_hash', 'token', '*.token',
+  'refresh_token', '*.refresh_token', 'token_hash', '*.token_hash',
 ]
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
