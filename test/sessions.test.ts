@@ -178,4 +178,14 @@ t.test('sessions', async (t) => {
     t.same(left.map((r) => r.spent_at), [null], 'of the live session, only its unspent refresh token is left')
     t.equal((await refresh(spent.refresh_token)).statusCode, 200, 'and it still works')
   })
+
+  t.test('two sweeps at once (two instances) delete each expired session once, without error', async (t) => {
+    const accounts = await Promise.all(Array.from({ length: 6 }, () => customerAccount(app)))
+    const ids = accounts.map((a) => String(sidOf(a.token)))
+    await app.db.updateTable('sessions').set({ expires_at: sql<Date>`now() - interval '1 minute'` }).where('id', 'in', ids).execute()
+    const { n } = await app.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).where('expires_at', '<=', sql<Date>`now()`).executeTakeFirstOrThrow()
+    const swept = await Promise.all([app.sessions.sweep(), app.sessions.sweep()])
+    t.equal(swept[0] + swept[1], Number(n), 'every expired session counted once between them')
+    t.same(await app.db.selectFrom('sessions').select('id').where('id', 'in', ids).execute(), [], 'and all gone')
+  })
 })
