@@ -39,7 +39,7 @@ export interface paths {
         put?: never;
         /**
          * Log in as a customer
-         * @description Exchanges a customer's email and password for a customer token; a wrong email and a wrong password get the same 401.
+         * @description Exchanges a customer's email and password for a customer token and a refresh token, starting a session; a wrong email and a wrong password get the same 401.
          */
         post: operations["loginCustomer"];
         delete?: never;
@@ -85,13 +85,13 @@ export interface paths {
         get: operations["getCustomer"];
         /**
          * Update a customer
-         * @description Replaces a customer's name, email and phone, and the password when one is given; owner or mechanic.
+         * @description Replaces a customer's name, email and phone, and the password when one is given; owner or mechanic. A new password ends every other session of the customer (all of them when a mechanic changes it).
          */
         put: operations["updateCustomer"];
         post?: never;
         /**
          * Delete a customer
-         * @description Deletes a customer who has no service tickets (409 otherwise); owner or mechanic.
+         * @description Deletes a customer who has no service tickets (409 otherwise), ending all their sessions; owner or mechanic.
          */
         delete: operations["deleteCustomer"];
         options?: never;
@@ -134,7 +134,7 @@ export interface paths {
         put?: never;
         /**
          * Log in as a mechanic
-         * @description Exchanges a mechanic's email and password for a mechanic token; a wrong email and a wrong password get the same 401.
+         * @description Exchanges a mechanic's email and password for a mechanic token and a refresh token, starting a session; a wrong email and a wrong password get the same 401.
          */
         post: operations["loginMechanic"];
         delete?: never;
@@ -200,15 +200,55 @@ export interface paths {
         get: operations["getMechanic"];
         /**
          * Update a mechanic
-         * @description Replaces a mechanic's name, email, phone and salary, and the password when one is given.
+         * @description Replaces a mechanic's name, email, phone and salary, and the password when one is given. A new password ends every session of that mechanic but the caller's own.
          */
         put: operations["updateMechanic"];
         post?: never;
         /**
          * Delete a mechanic
-         * @description Deletes a mechanic together with their ticket assignments; the tickets themselves stay.
+         * @description Deletes a mechanic together with their ticket assignments and sessions; the tickets themselves stay.
          */
         delete: operations["deleteMechanic"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh a session's tokens
+         * @description Exchanges a refresh token for a new access token and a new refresh token of the same session (same `sid`). Each refresh token works once; a spent one presented again ends the whole session, and an unknown, expired or ended one gets 401.
+         */
+        post: operations["refreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Ends the session of the calling token; its access and refresh tokens get 401 from then on, on every server instance.
+         */
+        post: operations["endSession"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -703,9 +743,9 @@ export interface components {
             /** @description The account's password. */
             password: string;
         };
-        /** @description A bearer token for the `Authorization` header. */
+        /** @description A bearer token for the `Authorization` header, and the refresh token that renews it. */
         Token: {
-            /** @description The JWT. */
+            /** @description The JWT, with `sub`, `role`, `sid` (the session), `iat` and `exp`. */
             token: string;
             /**
              * @description Always `Bearer`.
@@ -714,6 +754,15 @@ export interface components {
             token_type: "Bearer";
             /** @description Seconds until the token expires. */
             expires_in: number;
+            /** @description An opaque secret for `POST /auth/refresh`; it works once. */
+            refresh_token: string;
+            /** @description Seconds until the refresh token expires. */
+            refresh_expires_in: number;
+        };
+        /** @description A refresh token to exchange for a new pair. */
+        RefreshRequest: {
+            /** @description The refresh token from the last login or refresh of the session. */
+            refresh_token: string;
         };
         /** @description Whether the server and its database are up. */
         Health: {
@@ -796,7 +845,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["ValidationProblem"];
             };
         };
-        /** @description No token, an invalid or expired one, or wrong credentials. */
+        /** @description No token, an invalid or expired one, one whose session has ended, or wrong credentials. */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -1019,7 +1068,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The credentials are valid; here is a token. */
+            /** @description The credentials are valid; here are an access token and a refresh token. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1259,7 +1308,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The credentials are valid; here is a token. */
+            /** @description The credentials are valid; here are an access token and a refresh token. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1449,6 +1498,55 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    refreshSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description The refresh token was valid and is now spent; here is the session's new pair. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["ContentTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session has ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
         };
     };
     listServiceTickets: {

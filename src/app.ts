@@ -17,6 +17,7 @@ import problems, { MAX_REQUEST_TARGET_LENGTH, sendProblem } from './plugins/prob
 import { badRequest, toProblem } from './errors.js'
 import redis from './plugins/redis.js'
 import securityHeaders from './plugins/security-headers.js'
+import sessions from './plugins/sessions.js'
 import validation from './plugins/validation.js'
 
 export interface BuildOptions {
@@ -37,6 +38,7 @@ export interface BuildOptions {
 export const REDACTED_LOG_PATHS = [
   'req.headers.authorization',
   'password', '*.password', 'password_hash', '*.password_hash', 'token', '*.token',
+  'refresh_token', '*.refresh_token', 'token_hash', '*.token_hash',
 ]
 
 /**
@@ -106,18 +108,20 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds, issuer: config.jwt.issuer, audience: config.jwt.audience })
   // 8. Caching: reads the routes' x-cache / x-invalidates, so before the routes exist.
   await app.register(caching)
+  // 9. Sessions: refresh tokens, logout, and endings told to every instance through Redis.
+  await app.register(sessions, { refreshTokenTtlSeconds: config.refreshTokenTtlSeconds })
 
   if (config.bootstrapMechanic !== undefined) {
     const created = await ensureBootstrapMechanic(app.db, config.bootstrapMechanic, hashPassword)
     if (created) app.log.info({ email: config.bootstrapMechanic.email }, 'bootstrap mechanic created')
   }
 
-  // 9. The routes, from the contract.
+  // 10. The routes, from the contract.
   await app.register(contract, {
     handlers: createHandlers({
       db: app.db,
       probeDatabase: app.probeDatabase,
-      issueToken: app.issueToken,
+      sessions: app.sessions,
       passwords: { hash: hashPassword, verify: verifyPassword, needsRehash, decoyHash: await decoyHash },
     }),
   })

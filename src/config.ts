@@ -26,6 +26,7 @@ const schema = {
     JWT_ISSUER: { type: 'string', minLength: 1, maxLength: 200, default: 'mechanic-shop-api' },
     JWT_AUDIENCE: { type: 'string', minLength: 1, maxLength: 200, default: 'mechanic-shop-api' },
     JWT_EXPIRES_IN: { type: 'string', pattern: '^\\d+\\s*[smhd]?$', default: '1h' },
+    REFRESH_TOKEN_TTL: { type: 'string', pattern: '^\\d+\\s*[smhd]?$', default: '30d' },
     REDIS_URL: { type: 'string', pattern: '^rediss?://' },
     RATE_LIMIT_MAX: { type: 'integer', minimum: 1, default: 300 },
     RATE_LIMIT_WINDOW: { type: 'string', minLength: 1, default: '1 minute' },
@@ -49,6 +50,7 @@ interface RawEnv {
   JWT_ISSUER: string
   JWT_AUDIENCE: string
   JWT_EXPIRES_IN: string
+  REFRESH_TOKEN_TTL: string
   REDIS_URL?: string
   RATE_LIMIT_MAX: number
   RATE_LIMIT_WINDOW: string
@@ -78,6 +80,8 @@ export interface Config {
     readonly issuer: string
     readonly audience: string
   }
+  /** REFRESH_TOKEN_TTL: how long a refresh token, and so an idle session, lives. */
+  readonly refreshTokenTtlSeconds: number
   readonly redisUrl: string | undefined
   readonly rateLimit: {
     readonly max: number
@@ -97,13 +101,20 @@ export interface Config {
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 
-/** `90`, `90s`, `15m`, `1h`, `7d` → seconds. The schema's pattern has already checked the form. */
-function durationToSeconds (value: string): number {
-  const match = /^(\d+)\s*([smhd]?)$/.exec(value)
-  const seconds = Number(match?.[1]) * (UNIT_SECONDS[match?.[2] || 's'] ?? 1)
-  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > MAX_TOKEN_LIFETIME_SECONDS) {
+/** JWT_EXPIRES_IN: an access token cannot be revoked by itself, so it lives a day at most. */
+function accessTokenLifetime (value: string): number {
+  const seconds = durationToSeconds(value, 'JWT_EXPIRES_IN')
+  if (seconds > MAX_TOKEN_LIFETIME_SECONDS) {
     throw new ConfigError(`Invalid configuration: env/JWT_EXPIRES_IN must be a duration from 1 second to 1 day, got "${value}"`)
   }
+  return seconds
+}
+
+/** `90`, `90s`, `15m`, `1h`, `7d` → seconds. The schema's pattern has already checked the form. */
+function durationToSeconds (value: string, name: string): number {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(value)
+  const seconds = Number(match?.[1]) * (UNIT_SECONDS[match?.[2] || 's'] ?? 1)
+  if (!Number.isSafeInteger(seconds) || seconds < 1) throw new ConfigError(`Invalid configuration: env/${name} must be a positive duration, got "${value}"`)
   return seconds
 }
 
@@ -193,11 +204,12 @@ export function loadConfig ({ env = process.env, dotenvPath = '.env' as string |
       : { kind: 'pglite', dir: raw.PGLITE_DIR } as const,
     jwt: {
       secret: raw.JWT_SECRET ?? randomBytes(32).toString('base64url'),
-      expiresInSeconds: durationToSeconds(raw.JWT_EXPIRES_IN),
+      expiresInSeconds: accessTokenLifetime(raw.JWT_EXPIRES_IN),
       generated: raw.JWT_SECRET === undefined,
       issuer: raw.JWT_ISSUER,
       audience: raw.JWT_AUDIENCE,
     },
+    refreshTokenTtlSeconds: durationToSeconds(raw.REFRESH_TOKEN_TTL, 'REFRESH_TOKEN_TTL'),
     redisUrl: raw.REDIS_URL,
     rateLimit: {
       max: raw.RATE_LIMIT_MAX,

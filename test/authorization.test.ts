@@ -97,6 +97,9 @@ const EXPECTED: Record<string, Row> = {
   getPart: { expect: publicOp(200) },
   updatePart: { expect: mechanicOnly(200), body: () => ({ name: 'Renamed part', price: 4.75 }) },
   deletePart: { expect: mechanicOnly(204), params: (w) => ({ part_id: w.freePart }) },
+  // Auth: a refresh answers for the refresh token's session, whoever sends it; logout ends the caller's own.
+  refreshSession: { expect: publicOp(200), body: (w) => ({ refresh_token: w.A.refreshToken }) },
+  endSession: { expect: { none: 401, customerA: 204, customerB: 204, mechanic: 204 } },
   // System
   getHealth: { expect: publicOp(200) },
   getLiveness: { expect: publicOp(200) },

@@ -18,6 +18,7 @@ t.test('defaults: PGlite in ./.data/pglite, port 3000 on 127.0.0.1, a generated 
   t.equal(config.jwt.generated, true)
   t.ok(config.jwt.secret.length >= 32)
   t.equal(config.jwt.expiresInSeconds, 3600)
+  t.equal(config.refreshTokenTtlSeconds, 30 * 86400, 'REFRESH_TOKEN_TTL: 30 days')
   t.equal(config.redisUrl, undefined)
   t.equal(config.bootstrapMechanic, undefined)
   t.equal(config.logLevel, 'info')
@@ -33,10 +34,12 @@ t.test('DATABASE_URL selects PostgreSQL; values are coerced', async (t) => {
   t.equal(load({ RATE_LIMIT_WINDOW: '30s' }).rateLimit.windowMs, 30_000)
   t.equal(load({ RATE_LIMIT_WINDOW: '2 hours' }).rateLimit.windowMs, 7_200_000)
   t.equal(config.jwt.expiresInSeconds, 900)
+  t.equal(load({ REFRESH_TOKEN_TTL: '7d' }).refreshTokenTtlSeconds, 7 * 86400)
+  t.equal(load({ REFRESH_TOKEN_TTL: '90' }).refreshTokenTtlSeconds, 90)
 })
 
 t.test('an invalid value stops start-up with one line naming the variable', async (t) => {
-  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['LOG_LEVEL', 'loud'], ['DATABASE_URL', 'mysql://x'], ['JWT_EXPIRES_IN', 'forever'], ['RATE_LIMIT_MAX', '0'], ['RATE_LIMIT_WINDOW', 'soon'], ['RATE_LIMIT_WINDOW', '0'], ['RATE_LIMIT_WINDOW', '-1 minute'], ['REDIS_URL', 'http://x'], ['TRUST_PROXY', 'nginx'], ['TRUST_PROXY', '10.0.0.1,'], ['TRUST_PROXY', '10.0.0.0/33'], ['TRUST_PROXY', '::1/129'], ['TRUST_PROXY', '10.0.0.0/8/8'], ['TRUST_PROXY', '10.0.0.0/x'], ['TRUST_PROXY', '300.1.1.1']] as const) {
+  for (const [name, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['LOG_LEVEL', 'loud'], ['DATABASE_URL', 'mysql://x'], ['JWT_EXPIRES_IN', 'forever'], ['REFRESH_TOKEN_TTL', 'forever'], ['REFRESH_TOKEN_TTL', '0'], ['REFRESH_TOKEN_TTL', '-1d'], ['REFRESH_TOKEN_TTL', '30 days'], ['RATE_LIMIT_MAX', '0'], ['RATE_LIMIT_WINDOW', 'soon'], ['RATE_LIMIT_WINDOW', '0'], ['RATE_LIMIT_WINDOW', '-1 minute'], ['REDIS_URL', 'http://x'], ['TRUST_PROXY', 'nginx'], ['TRUST_PROXY', '10.0.0.1,'], ['TRUST_PROXY', '10.0.0.0/33'], ['TRUST_PROXY', '::1/129'], ['TRUST_PROXY', '10.0.0.0/8/8'], ['TRUST_PROXY', '10.0.0.0/x'], ['TRUST_PROXY', '300.1.1.1']] as const) {
     const err = t.throws(() => load({ [name]: value })) as Error
     t.ok(err instanceof ConfigError, `${name}=${value} is a ConfigError`)
     t.match(err.message, new RegExp(name), `${name}=${value} is named`)

@@ -12,7 +12,7 @@ import { createTestPostgres } from './helpers.js'
 
 // Every migration file, in the order the Migrator applies them (by name).
 const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
-const TABLES = ['customers', 'inventory', 'mechanics', 'row_counts', 'service_mechanics', 'service_tickets', 'ticket_parts']
+const TABLES = ['customers', 'inventory', 'mechanics', 'refresh_tokens', 'row_counts', 'service_mechanics', 'service_tickets', 'sessions', 'ticket_parts']
 
 type Tap = Test
 

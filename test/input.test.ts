@@ -1,6 +1,6 @@
 // Bad input is refused, nothing is lost, and nothing leaks: mass assignment, hostile strings,
 // security headers, the CORS policy, and what reaches the logs.
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { sql } from 'kysely'
@@ -40,6 +40,7 @@ const BODY_CASES: Record<string, BodyCase> = {
   addTicketPart: { token: (w) => w.M.token, params: (w) => ({ ticket_id: w.ticket }), body: (w) => ({ part_id: w.freePart, quantity: 2 }) },
   createPart: { token: (w) => w.M.token, body: () => ({ name: 'Bolt', price: 0.5 }) },
   updatePart: { token: (w) => w.M.token, params: (w) => ({ part_id: w.part }), body: () => ({ name: 'Bolt', price: 0.75 }) },
+  refreshSession: { token: () => undefined, body: (w) => ({ refresh_token: w.A.refreshToken }) },
 }
 
 /** Fields a client must never set: ids, roles, secrets, counters and timestamps are the server's. */
@@ -450,6 +451,12 @@ t.test('logs hold no password, hash or token', async (t) => {
   t.equal((await app.inject({ method: 'PUT', url: `/customers/${id}`, headers: bearer(token), payload: { name: 'Log Person', email, phone: '+1 555 0100', password: newPassword } })).statusCode, 200)
   t.equal((await app.inject({ method: 'GET', url: '/customers', headers: bearer(`${token}x`) })).statusCode, 401, 'a tampered token')
   t.equal((await app.inject({ method: 'GET', url: '/mechanics', headers: bearer(bossToken) })).statusCode, 200)
+  const refreshToken = boss.json<{ refresh_token: string }>().refresh_token
+  const renewed = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: refreshToken } })
+  t.equal(renewed.statusCode, 200)
+  const renewedRefreshToken = renewed.json<{ refresh_token: string }>().refresh_token
+  t.equal((await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: refreshToken } })).statusCode, 401, 'a replayed refresh token')
+  t.equal((await app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(token) })).statusCode, 204)
 
   // A 500 from the database while writing a customer: PostgreSQL's error detail quotes the whole
   // failing row, password hash included. A check constraint the API does not know about stands in
@@ -474,6 +481,9 @@ t.test('logs hold no password, hash or token', async (t) => {
     ['a customer token', token],
     ["a customer token's signature", token.split('.')[2] ?? token],
     ['a mechanic token', bossToken],
+    ['a refresh token', refreshToken],
+    ['a refresh token from a refresh', renewedRefreshToken],
+    ["a refresh token's digest", createHash('sha256').update(refreshToken).digest('base64url')],
     ['a password hash', 'scrypt$'],
   ] as const) {
     t.notOk(log.includes(secret), `no ${what} in the log`, { lines: log.split('\n').filter((l) => l.includes(secret)).map((l) => l.slice(-1500)) })

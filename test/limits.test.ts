@@ -1,6 +1,6 @@
 // Rate limits as a client meets them: the blanket limit per client on every route (the not-found
 // handler and the login routes too), the stricter login policy keyed by client and email, the
-// sign-up policy, and the 429 the contract declares. The same checks run on the in-process store
+// refresh and sign-up policies, and the 429 the contract declares. The same checks run on the in-process store
 // and, when REDIS_URL is set, on Redis: one process must behave as a fleet does.
 // Each check speaks from a client address of its own, so it has the whole budget to itself.
 import { randomInt } from 'node:crypto'
@@ -134,6 +134,23 @@ async function rateLimitChecks (t: Test, app: FastifyInstance): Promise<void> {
     expectLimited(t, await client({ method: 'POST', url: '/mechanics/login', payload: { email: BOSS.email, password: BOSS.password } }), LOGIN_MAX, 'loginMechanic')
     const boss = await from(newClient())({ method: 'POST', url: '/mechanics/login', payload: { email: BOSS.email, password: BOSS.password } })
     t.equal(boss.statusCode, 200, 'another client still logs in')
+  })
+
+  t.test('refresh has the login limit per client, in a bucket of its own', async (t) => {
+    const client = from(newClient())
+    for (let i = 1; i <= LOGIN_MAX; i++) {
+      const res = await client({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: `guess-${i}` } })
+      t.equal(res.statusCode, 401)
+      expectCounted(t, res, LOGIN_MAX, LOGIN_MAX - i)
+    }
+    const login = await client({ method: 'POST', url: '/customers/login', payload: { email: customer.email, password: customer.password } })
+    t.equal(login.statusCode, 200, 'refresh guesses spend none of the login budget')
+    expectCounted(t, login, LOGIN_MAX, LOGIN_MAX - 1)
+    const real = login.json<{ refresh_token: string }>().refresh_token
+    const limited = await client({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: real } })
+    expectLimited(t, limited, LOGIN_MAX, 'refreshSession')
+    const elsewhere = await from(newClient())({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: real } })
+    t.equal(elsewhere.statusCode, 200, 'another client is not limited, and the limited attempt did not spend the token')
   })
 
   t.test('the blanket limit still holds on login, on top of the login limit', async (t) => {

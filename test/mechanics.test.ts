@@ -162,9 +162,9 @@ t.test('POST /mechanics/login (loginMechanic)', async (t) => {
 
   t.test('200 with a mechanic token for this mechanic', async (t) => {
     const body = expectOk<Token>(t, await login(m.email, m.password), 'loginMechanic', 200)
-    t.strictSame(Object.keys(body).sort(), ['expires_in', 'token', 'token_type'])
-    t.match(body, { token_type: 'Bearer', expires_in: 3600 })
-    t.match(app.jwt.decode<TokenClaims>(body.token), { sub: String(m.id), role: 'mechanic' })
+    t.strictSame(Object.keys(body).sort(), ['expires_in', 'refresh_expires_in', 'refresh_token', 'token', 'token_type'])
+    t.match(body, { token_type: 'Bearer', expires_in: 3600, refresh_expires_in: 30 * 86400 })
+    t.match(app.jwt.decode<TokenClaims>(body.token), { sub: String(m.id), role: 'mechanic', sid: /^[0-9a-f-]{36}$/ })
     expectOk(t, await getAs(auth(body.token), m.id), 'getMechanic', 200)
   })
 

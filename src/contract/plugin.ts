@@ -137,7 +137,7 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   }
   // Glue is given no security handlers: the route options the resolver returns (glue's documented
   // operationResolver) carry each operation's check, as an onRequest hook.
-  const securityHandlers: Record<string, SecurityHandler> = createSecurityHandlers(app.db, app.responseCache, app.jwt)
+  const securityHandlers: Record<string, SecurityHandler> = createSecurityHandlers(app.db, app.responseCache, app.jwt, app.sessions)
   const security = securityByOperation(spec)
   await app.register(openapiGlue, {
     specification: spec,
@@ -154,4 +154,4 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   })
 }
 
-export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db', 'caching'] })
+export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db', 'caching', 'sessions'] })

@@ -67,6 +67,23 @@ interface RowCountTable {
   n: number
 }
 
+/** One login's session; `id` is the tokens' `sid`. Exactly one of the account columns is set. */
+export interface SessionTable {
+  id: string
+  customer_id: number | null
+  mechanic_id: number | null
+  created_at: CreatedAt
+  expires_at: ColumnType<Date, Date | string, Date | string>
+}
+
+/** A refresh token of a session, by the base64url SHA-256 of its value; never the value itself. */
+export interface RefreshTokenTable {
+  token_hash: string
+  session_id: string
+  expires_at: ColumnType<Date, Date | string, Date | string>
+  spent_at: ColumnType<Date | null, never, Date | string | null>
+}
+
 export interface Database {
   customers: CustomerTable
   mechanics: MechanicTable
@@ -75,6 +92,8 @@ export interface Database {
   service_mechanics: ServiceMechanicTable
   ticket_parts: TicketPartTable
   row_counts: RowCountTable
+  sessions: SessionTable
+  refresh_tokens: RefreshTokenTable
 }
 
 // The rows repositories hand to views and handlers.

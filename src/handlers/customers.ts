@@ -11,10 +11,11 @@ import {
 } from '../db/customers.js'
 import { forbidden, found } from '../errors.js'
 import { listAnswer } from '../lib/pagination.js'
-import { callerId } from '../plugins/auth.js'
+import { callerId, callerSession } from '../plugins/auth.js'
 import { toCustomer } from '../views/customers.js'
 import { hashIfGiven, type Deps } from './deps.js'
 import { authenticate } from './login.js'
+import { writeEndingSessions } from './sessions.js'
 
 type CustomerHandlers = Pick<Handlers,
   'createCustomer' | 'loginCustomer' | 'listCustomers' | 'getCustomer' | 'updateCustomer' | 'deleteCustomer'>
@@ -29,7 +30,12 @@ function assertOwnerOrMechanic (req: FastifyRequest, customerId: number): void {
   }
 }
 
-export function customerHandlers ({ db, passwords, issueToken }: Deps): CustomerHandlers {
+/** The caller's own session survives a change of their own password; nobody else's does. */
+const sessionToKeep = (req: FastifyRequest, customerId: number): string | undefined =>
+  req.user.role === 'customer' && callerId(req) === customerId ? callerSession(req) : undefined
+
+export function customerHandlers (deps: Deps): CustomerHandlers {
+  const { db, passwords, sessions } = deps
   return {
     async createCustomer (req) {
       const { name, email, phone, password } = req.body
@@ -39,7 +45,7 @@ export function customerHandlers ({ db, passwords, issueToken }: Deps): Customer
 
     async loginCustomer (req) {
       const id = await authenticate({ db, passwords }, 'customer', req.body, req.log)
-      return { status: 200, body: issueToken('customer', id) }
+      return { status: 200, body: await sessions.start('customer', id) }
     },
 
     async listCustomers (req) {
@@ -56,14 +62,16 @@ export function customerHandlers ({ db, passwords, issueToken }: Deps): Customer
       const id = req.params.customer_id
       assertOwnerOrMechanic(req, id)
       const { name, email, phone, password } = req.body
-      const row = await updateCustomer(db, id, { name, email, phone, password_hash: await hashIfGiven(passwords, password) })
+      const password_hash = await hashIfGiven(passwords, password)
+      const ending = password_hash === undefined ? undefined : { account: { role: 'customer', id }, keep: sessionToKeep(req, id) } as const
+      const row = await writeEndingSessions(deps, ending, (db) => updateCustomer(db, id, { name, email, phone, password_hash }))
       return { status: 200, body: toCustomer(found(row, 'customer', id)) }
     },
 
     async deleteCustomer (req) {
       const id = req.params.customer_id
       assertOwnerOrMechanic(req, id)
-      found(await deleteCustomer(db, id), 'customer', id)
+      found(await writeEndingSessions(deps, { account: { role: 'customer', id } }, (db) => deleteCustomer(db, id)), 'customer', id)
       return { status: 204 }
     },
   }

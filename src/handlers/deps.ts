@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely'
 import type { DatabaseProbe } from '../db/health.js'
 import type { Database } from '../db/schema.js'
-import type { Role, Token } from '../plugins/auth.js'
+import type { Sessions } from '../plugins/sessions.js'
 
 interface Passwords {
   hash: (password: string) => Promise<string>
@@ -22,6 +22,7 @@ export interface Deps {
   db: Kysely<Database>
   /** One round trip to the database, for the health check. */
   probeDatabase: DatabaseProbe
-  issueToken: (role: Role, id: number) => Token
+  /** Logins start sessions; refresh, logout and password changes end or renew them. */
+  sessions: Sessions
   passwords: Passwords
 }

@@ -6,6 +6,7 @@ import type { Deps } from './deps.js'
 import { inventoryHandlers } from './inventory.js'
 import { mechanicHandlers } from './mechanics.js'
 import { serviceTicketHandlers } from './service-tickets.js'
+import { sessionHandlers } from './sessions.js'
 import { systemHandlers } from './system.js'
 
 export function createHandlers (deps: Deps) {
@@ -14,6 +15,7 @@ export function createHandlers (deps: Deps) {
     ...mechanicHandlers(deps),
     ...serviceTicketHandlers(deps),
     ...inventoryHandlers(deps),
+    ...sessionHandlers(deps),
     ...systemHandlers(deps),
   } satisfies Handlers
 }

@@ -1,5 +1,6 @@
 // Mechanics: login and the mechanic-only operations. Every role check is the contract's `bearer`
 // requirement, enforced before these run; nothing here looks at the caller.
+import type { FastifyRequest } from 'fastify'
 import type { Handlers } from '../../generated/handlers.js'
 import {
   deleteMechanic,
@@ -13,12 +14,19 @@ import { found } from '../errors.js'
 import { listAnswer } from '../lib/pagination.js'
 import { toMechanic, toRankedMechanic } from '../views/mechanics.js'
 import { hashIfGiven, type Deps } from './deps.js'
+import { callerId, callerSession } from '../plugins/auth.js'
 import { authenticate } from './login.js'
+import { writeEndingSessions } from './sessions.js'
 
 type MechanicHandlers = Pick<Handlers,
   'createMechanic' | 'loginMechanic' | 'listMechanics' | 'getMechanicRanking' | 'getMechanic' | 'updateMechanic' | 'deleteMechanic'>
 
-export function mechanicHandlers ({ db, passwords, issueToken }: Deps): MechanicHandlers {
+/** The caller's own session survives a change of their own password; nobody else's does. */
+const sessionToKeep = (req: FastifyRequest, mechanicId: number): string | undefined =>
+  callerId(req) === mechanicId ? callerSession(req) : undefined
+
+export function mechanicHandlers (deps: Deps): MechanicHandlers {
+  const { db, passwords, sessions } = deps
   return {
     async createMechanic (req) {
       const { name, email, phone, salary, password } = req.body
@@ -28,7 +36,7 @@ export function mechanicHandlers ({ db, passwords, issueToken }: Deps): Mechanic
 
     async loginMechanic (req) {
       const id = await authenticate({ db, passwords }, 'mechanic', req.body, req.log)
-      return { status: 200, body: issueToken('mechanic', id) }
+      return { status: 200, body: await sessions.start('mechanic', id) }
     },
 
     async listMechanics (req) {
@@ -47,13 +55,15 @@ export function mechanicHandlers ({ db, passwords, issueToken }: Deps): Mechanic
     async updateMechanic (req) {
       const id = req.params.mechanic_id
       const { name, email, phone, salary, password } = req.body
-      const row = await updateMechanic(db, id, { name, email, phone, salary, password_hash: await hashIfGiven(passwords, password) })
+      const password_hash = await hashIfGiven(passwords, password)
+      const ending = password_hash === undefined ? undefined : { account: { role: 'mechanic', id }, keep: sessionToKeep(req, id) } as const
+      const row = await writeEndingSessions(deps, ending, (db) => updateMechanic(db, id, { name, email, phone, salary, password_hash }))
       return { status: 200, body: toMechanic(found(row, 'mechanic', id)) }
     },
 
     async deleteMechanic (req) {
       const id = req.params.mechanic_id
-      found(await deleteMechanic(db, id), 'mechanic', id)
+      found(await writeEndingSessions(deps, { account: { role: 'mechanic', id } }, (db) => deleteMechanic(db, id)), 'mechanic', id)
       return { status: 204 }
     },
   }

@@ -16,20 +16,22 @@ import { forbidden, unauthorized } from '../errors.js'
 const ROLES = ['customer', 'mechanic'] as const
 export type Role = (typeof ROLES)[number]
 export type Token = components['schemas']['Token']
+/** The access half of the login answer; the session (plugins/sessions.ts) adds the refresh token. */
+export type AccessToken = Pick<Token, 'token' | 'token_type' | 'expires_in'>
 
-/** The HS256 claims we issue: `sub` is the id as a string, as JWT wants. */
-export interface TokenClaims { sub: string, role: Role, iat: number, exp: number, iss: string, aud: string }
+/** The HS256 claims we issue: `sub` is the id as a string, as JWT wants; `sid` names the session. */
+export interface TokenClaims { sub: string, role: Role, sid: string, iat: number, exp: number, iss: string, aud: string }
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: { role: Role }
+    payload: { role: Role, sid: string }
     user: TokenClaims
   }
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    issueToken: (role: Role, id: number) => Token
+    issueToken: (role: Role, id: number, sessionId: string) => AccessToken
   }
 }
 
@@ -44,6 +46,9 @@ interface AuthOptions {
 /** The caller's id as a number; only valid after `bearer` has run. */
 export const callerId = (req: FastifyRequest): number => Number(req.user.sub)
 
+/** The caller's session id; only valid after `bearer` has run. */
+export const callerSession = (req: FastifyRequest): string => req.user.sid
+
 const isRole = (value: unknown): value is Role => ROLES.includes(value as Role)
 
 /** The largest id a PostgreSQL `integer` column holds. */
@@ -56,6 +61,27 @@ const MAX_ACCOUNT_ID = 2_147_483_647
  */
 const isAccountId = (value: unknown): value is string =>
   typeof value === 'string' && /^[1-9]\d{0,9}$/.test(value) && Number(value) <= MAX_ACCOUNT_ID
+
+/** `sid` as we issue it: a lowercase UUID (randomUUID), the sessions table's key. */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const isSessionId = (value: unknown): value is string => typeof value === 'string' && SESSION_ID.test(value)
+
+/** What the bearer check asks of sessions (plugins/sessions.ts). */
+export interface SessionCheck {
+  isLive: (sessionId: string, account: { role: Role, id: number }) => Promise<boolean>
+}
+
+/**
+ * A token is good only while its session is: logout, a password change and reuse of a refresh
+ * token end sessions, and their tokens get 401 at once. A token without `sid` (signed before
+ * sessions existed) is refused: it could not be revoked.
+ */
+async function assertLiveSession (sessions: SessionCheck, claims: TokenClaims): Promise<void> {
+  if (!isSessionId(claims.sid)) throw unauthorized()
+  if (!await sessions.isLive(claims.sid, { role: claims.role, id: Number(claims.sub) })) {
+    throw unauthorized('The session of this token has ended.')
+  }
+}
 
 /** RFC 6750's `Authorization: Bearer <token>`; the scheme name is case-insensitive. */
 const BEARER_TOKEN = /^Bearer ([^\s]+)$/i
@@ -80,7 +106,7 @@ export const ACCOUNT_MEMO_MS = 60_000
  * deleteCustomer and deleteMechanic replace (`x-invalidates` in the contract, on every instance
  * through Redis): an authenticated read then costs one database round trip, not two.
  */
-export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<ResponseCache, 'version'>, jwt: Pick<JWT, 'verify'>, now: () => number = Date.now) {
+export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<ResponseCache, 'version'>, jwt: Pick<JWT, 'verify'>, sessions: SessionCheck, now: () => number = Date.now) {
   // `${role}:${id}` → the accounts version it was seen at, and when
   const verified = new BoundedMap<string, { version: string, at: number }>(MAX_REMEMBERED_ACCOUNTS)
   async function exists (role: Role, id: number): Promise<boolean> {
@@ -117,6 +143,7 @@ export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<Respon
       if (!isRole(role) || !isAccountId(sub)) throw unauthorized()
       if (!roles.includes(role)) throw forbidden(`This operation is for ${roles.join(' or ')} tokens only.`)
       if (!await exists(role, Number(sub))) throw unauthorized('The account of this token no longer exists.')
+      await assertLiveSession(sessions, req.user)
     },
   }
 }
@@ -131,14 +158,14 @@ async function auth (app: FastifyInstance, opts: AuthOptions): Promise<void> {
     // client's next requests skip the signature and claim checks; fast-jwt's own cache is off.
     verify: {
       algorithms: ['HS256'],
-      requiredClaims: ['sub', 'role', 'iat', 'exp', 'iss', 'aud'],
+      requiredClaims: ['sub', 'role', 'sid', 'iat', 'exp', 'iss', 'aud'],
       allowedIss: opts.issuer,
       allowedAud: opts.audience,
     },
   })
 
-  app.decorate('issueToken', (role: Role, id: number): Token => ({
-    token: app.jwt.sign({ role }, { sub: String(id) }),
+  app.decorate('issueToken', (role: Role, id: number, sessionId: string): AccessToken => ({
+    token: app.jwt.sign({ role, sid: sessionId }, { sub: String(id) }),
     token_type: 'Bearer',
     expires_in: opts.expiresInSeconds,
   }))

@@ -21,7 +21,7 @@ interface LimitsOptions {
   behindProxy: boolean
 }
 
-const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
+const RATE_LIMIT_POLICIES = ['login', 'signup', 'refresh'] as const
 type Policy = (typeof RATE_LIMIT_POLICIES)[number]
 
 type ClientKey = (req: FastifyRequest) => string
@@ -72,6 +72,9 @@ function policy (name: Policy, opts: LimitsOptions, client: ClientKey): CreateRa
       { max: opts.loginAccountMax, timeWindow: opts.windowMs, keyGenerator: loginAccountKey },
     ]
     case 'signup': return [{ max: opts.signupMax, timeWindow: opts.windowMs, keyGenerator: (req) => `signup|${client(req)}` }]
+    // A refresh token is a secret as guessable as a password is: the login limit's number, per
+    // client, in a bucket of its own so refreshing never spends a client's login attempts.
+    case 'refresh': return [{ max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: (req) => `refresh|${client(req)}` }]
   }
 }
 
