@@ -26,8 +26,9 @@ export function nginxConfigFor (template: string, opts: { listen: number, upstre
   const first = serverLine.exec(template)
   if (first === null) throw new Error('deploy/nginx.conf: no upstream server line')
   const [, indent = '', params = ''] = first
-  let conf = template.replace(new RegExp(serverLine.source, 'gm'), '\u0000')
-  conf = conf.replace(/\u0000(\n\u0000)*/, opts.upstreamPorts.map((port) => `${indent}server 127.0.0.1:${port}${params};`).join('\n'))
+  const MARK = '@@UPSTREAM@@'
+  let conf = template.replace(new RegExp(serverLine.source, 'gm'), MARK)
+  conf = conf.replace(new RegExp(`${MARK}(\n${MARK})*`), opts.upstreamPorts.map((port) => `${indent}server 127.0.0.1:${port}${params};`).join('\n'))
   conf = replaceOnce(conf, /^(\s*)listen\s+80;/m, `$1listen 127.0.0.1:${opts.listen};`, 'listen 80')
   conf = replaceOnce(conf, /^(\s*)access_log\s+[^;]+;/m, `$1access_log ${join(opts.prefix, 'access.log')};`, 'access_log')
   conf = replaceOnce(conf, /^(\s*)error_log\s+[^;]+;/m, `$1error_log ${join(opts.prefix, 'error.log')} warn;`, 'error_log')
