@@ -10,11 +10,11 @@ const SALT_LENGTH = 16
 
 export interface ScryptCost { N: number, r: number, p: number }
 /**
- * 32 MiB and 86 ms of CPU per hash (bench/README.md, Login); N=2^14 took 33 ms, under the 50-100 ms
- * target. The memory matters as much as the time: scrypt takes 128·N·r bytes in one allocation.
- * glibc maps a block that large for the hash and unmaps it on free, because it is above the 32 MiB
- * ceiling of its dynamic mmap threshold. A 16 MiB block (N=2^14) is under it: after the first one,
- * glibc kept one in the arena of every pool thread that had hashed, 32 MiB of RSS for good.
+ * 32 MiB and about 90 ms of CPU per hash; N=2^14 takes about 33 ms, under the 50-100 ms target.
+ * The memory matters as much as the time: scrypt takes 128·N·r bytes in one allocation. glibc maps
+ * a block that large for the hash and unmaps it on free, because it is above the 32 MiB ceiling of
+ * its dynamic mmap threshold. A 16 MiB block (N=2^14) is under it: after the first one, glibc
+ * would keep one in the arena of every pool thread that had hashed, for good.
  */
 export const DEFAULT_COST: ScryptCost = { N: 2 ** 15, r: 8, p: 1 }
 
