@@ -206,7 +206,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a mechanic
-         * @description Deletes a mechanic together with their ticket assignments; the tickets themselves stay.
+         * @description Deletes a mechanic together with their ticket assignments; the tickets themselves stay. The last mechanic cannot be deleted (409), or nobody could manage the shop.
          */
         delete: operations["deleteMechanic"];
         options?: never;

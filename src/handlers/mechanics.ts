@@ -10,7 +10,7 @@ import {
   rankMechanics,
   updateMechanic,
 } from '../db/mechanics.js'
-import { notFound } from '../errors.js'
+import { conflict, notFound } from '../errors.js'
 import { paginated } from '../lib/pagination.js'
 import { toMechanic, toRankedMechanic } from '../views/mechanics.js'
 import type { Deps } from './deps.js'
@@ -61,7 +61,9 @@ export function mechanicHandlers ({ db, passwords, issueToken }: Deps): Mechanic
 
     async deleteMechanic (req) {
       const id = req.params.mechanic_id
-      if (!await deleteMechanic(db, id)) throw notFound('mechanic', id)
+      const outcome = await deleteMechanic(db, id)
+      if (outcome === 'missing') throw notFound('mechanic', id)
+      if (outcome === 'last') throw conflict('The last mechanic cannot be deleted: nobody would be left to manage the shop.')
       return { status: 204 }
     },
   }
