@@ -206,7 +206,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a mechanic
-         * @description Deletes a mechanic together with their ticket assignments and sessions; the tickets themselves stay.
+         * @description Deletes a mechanic together with their ticket assignments and sessions; the tickets themselves stay. The last mechanic cannot be deleted (409), or nobody could manage the shop.
          */
         delete: operations["deleteMechanic"];
         options?: never;
@@ -506,7 +506,7 @@ export interface paths {
         };
         /**
          * Read the reference documentation
-         * @description Serves the Redoc reference page built from this contract; it needs no internet access.
+         * @description Serves the Redoc reference page built from this contract; it needs no internet access. It is compressed (Brotli or gzip, as `Accept-Encoding` allows) and revalidated with its ETag (`Cache-Control: public, no-cache`; `If-None-Match` with the current ETag, or `*`, gets 304).
          */
         get: operations["getDocs"];
         put?: never;
@@ -2083,7 +2083,10 @@ export interface operations {
     getDocs: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An ETag from an earlier answer; while it still matches, the answer is 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2092,12 +2095,15 @@ export interface operations {
             /** @description The reference page. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
                     "text/html": string;
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             408: components["responses"]["RequestTimeout"];
             414: components["responses"]["UriTooLong"];

@@ -77,7 +77,7 @@ export interface Handlers {
   /** Get the contract (GET /openapi.json) */
   getOpenApi: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getOpenApi"]['responses'][200]['content']["application/json"] }>
   /** Read the reference documentation (GET /docs) */
-  getDocs: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getDocs"]['responses'][200]['content']["text/html"] }>
+  getDocs: (req: FastifyRequest<{ Headers: NonNullable<operations["getDocs"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getDocs"]['responses'][200]['content']["text/html"]; headers?: { "etag"?: string, "cache-control"?: string } } | { status: 304; headers?: { "etag"?: string, "cache-control"?: string } }>
 }
 
 export type OperationId = keyof Handlers

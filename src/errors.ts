@@ -41,7 +41,7 @@ export function found<R> (row: R | undefined | false, what: string, id: number):
   if (row === undefined || row === false) throw notFound(what, id)
   return row
 }
-const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.conflict)
+export const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.conflict)
 /** The body names an id that does not exist: 422 naming the field. */
 export const unknownReference = (field: string, what: string, ids: readonly number[]) =>
   new HttpProblem(422, 'Unprocessable Content', `No ${what} with id ${ids.join(', ')}.`, PROBLEM_TYPES.unknownReference,
