@@ -29,16 +29,18 @@ interface Schema {
 
 /** Every operationId exactly once: set up, then reads, then updates, then deletes in dependency order. */
 const RUN_ORDER = [
-  // set up: accounts, a part, a ticket that uses them
-  'createCustomer', 'loginCustomer', 'loginMechanic', 'createMechanic', 'createPart',
+  // set up: accounts, a part, a vehicle, a ticket that uses them
+  'createCustomer', 'loginCustomer', 'loginMechanic', 'createMechanic', 'createPart', 'createVehicle',
   'createServiceTicket', 'addTicketPart', 'editTicketMechanics',
   // reads
   'getHealth', 'getOpenApi', 'getDocs', 'listCustomers', 'getCustomer', 'listMyCustomerTickets', 'listMechanics', 'getMechanic',
   'getMechanicRanking', 'listMyMechanicTickets', 'listServiceTickets', 'getServiceTicket', 'listParts', 'getPart',
-  // updates
-  'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart',
+  'listVehicles', 'getVehicle', 'listCustomerVehicles', 'listVehicleTickets',
+  // updates, then the ticket's workflow: approved by its customer, started, and its history
+  'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart', 'updateVehicle',
+  'recordTicketApproval', 'transitionServiceTicket', 'listTicketEvents',
   // deletes, children first
-  'removeTicketPart', 'deleteServiceTicket', 'deletePart', 'deleteCustomer', 'deleteMechanic',
+  'removeTicketPart', 'deleteServiceTicket', 'deleteVehicle', 'deletePart', 'deleteCustomer', 'deleteMechanic',
 ] as const
 
 /**
@@ -52,6 +54,8 @@ const BODY_VARIABLES: Record<string, Record<string, string>> = {
   // Assign the logged-in mechanic and unassign the one the ticket was opened with.
   editTicketMechanics: { add_ids: '[{{myMechanicId}}]', remove_ids: '[{{mechanicId}}]' },
   addTicketPart: { part_id: '{{partId}}' },
+  createVehicle: { customer_id: '{{customerId}}' },
+  updateVehicle: { customer_id: '{{customerId}}' },
 }
 
 /** Response fields this run keeps for later requests: operationId → variable → body field. */
@@ -62,6 +66,7 @@ const STORE: Record<string, Record<string, string>> = {
   createMechanic: { mechanicId: 'id' },
   createPart: { partId: 'id' },
   createServiceTicket: { ticketId: 'id' },
+  createVehicle: { vehicleId: 'id' },
 }
 
 const spec = parse(readFileSync(SPEC_PATH, 'utf8')) as Json
@@ -353,6 +358,7 @@ const VARIABLES: Array<[string, string, string]> = [
   ['mechanicId', '', 'Set by "Create a mechanic".'],
   ['partId', '', 'Set by "Add a part to the inventory".'],
   ['ticketId', '', 'Set by "Open a service ticket".'],
+  ['vehicleId', '', 'Set by "Register a vehicle".'],
 ]
 
 const order = RUN_ORDER.map((id, i) => `${i + 1}. ${String(operations.get(id)?.op.summary)} (${operations.get(id)?.tag})`).join('\n')

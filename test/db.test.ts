@@ -12,7 +12,7 @@ import { createTestPostgres } from './support/databases.js'
 
 // Every migration file, in the order the Migrator applies them (by name).
 const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
-const TABLES = ['customers', 'inventory', 'mechanics', 'row_counts', 'service_mechanics', 'service_tickets', 'ticket_parts']
+const TABLES = ['customers', 'inventory', 'mechanics', 'row_counts', 'service_mechanics', 'service_tickets', 'ticket_events', 'ticket_parts', 'vehicles']
 
 type Tap = Test
 
@@ -47,8 +47,11 @@ async function addMechanic (db: Kysely<Database>, email = `${unique('m')}@exampl
 }
 
 async function addTicket (db: Kysely<Database>, customerId: number): Promise<number> {
+  const vehicle = await db.insertInto('vehicles').values({ customer_id: customerId, vin: '1HGCM82633A004352' })
+    .onConflict((oc) => oc.columns(['customer_id', 'vin']).doUpdateSet({ vin: '1HGCM82633A004352' }))
+    .returning('id').executeTakeFirstOrThrow()
   const row = await db.insertInto('service_tickets')
-    .values({ customer_id: customerId, vin: '1HGCM82633A004352', service_date: '2026-03-04', service_desc: 'Brakes' })
+    .values({ customer_id: customerId, vehicle_id: vehicle.id, vin: '1HGCM82633A004352', service_date: '2026-03-04', service_desc: 'Brakes' })
     .returning('id').executeTakeFirstOrThrow()
   return row.id
 }

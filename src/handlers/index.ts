@@ -7,12 +7,16 @@ import { inventoryHandlers } from './inventory.js'
 import { mechanicHandlers } from './mechanics.js'
 import { serviceTicketHandlers } from './service-tickets.js'
 import { systemHandlers } from './system.js'
+import { ticketWorkflowHandlers } from './ticket-workflow.js'
+import { vehicleHandlers } from './vehicles.js'
 
 export function createHandlers (deps: Deps) {
   return {
     ...customerHandlers(deps),
     ...mechanicHandlers(deps),
     ...serviceTicketHandlers(deps),
+    ...ticketWorkflowHandlers(deps),
+    ...vehicleHandlers(deps),
     ...inventoryHandlers(deps),
     ...systemHandlers(deps),
   } satisfies Handlers
