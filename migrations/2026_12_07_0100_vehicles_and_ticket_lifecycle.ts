@@ -21,8 +21,9 @@ export async function up (db: Kysely<any>): Promise<void> {
     .addColumn('model', 'text')
     .addColumn('license_plate', 'text')
     .addColumn('created_at', 'timestamptz', (col) => col.notNull().defaultTo(sql`now()`))
-    // NO ACTION, like service_tickets_customer_id_fkey: a customer with vehicles cannot be deleted.
-    .addForeignKeyConstraint('vehicles_customer_id_fkey', ['customer_id'], 'customers', ['id'], (fk) => fk.onDelete('no action'))
+    // A customer's vehicles go with them (a customer without tickets can be deleted, as before
+    // vehicles existed); a vehicle that a ticket still references stops that delete (409).
+    .addForeignKeyConstraint('vehicles_customer_id_fkey', ['customer_id'], 'customers', ['id'], (fk) => fk.onDelete('cascade'))
     .addCheckConstraint('vehicles_year_check', sql`year >= 1886`)
     .addCheckConstraint('vehicles_license_plate_check', sql`char_length(license_plate) between 1 and 16`)
     .execute()
