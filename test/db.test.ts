@@ -215,7 +215,11 @@ function driverSuite (t: Tap, open: (t: Tap) => Promise<Kysely<Database>>): void
       { code: '23503', constraint: 'service_tickets_customer_id_fkey' })
     await t.rejects(db.deleteFrom('inventory').where('id', '=', part).execute(),
       { code: '23503', constraint: 'ticket_parts_part_id_fkey' })
-    await t.rejects(addTicket(db, -1), { code: '23503', constraint: 'service_tickets_customer_id_fkey' })
+    const { vehicle_id: vehicleId } = await db.selectFrom('service_tickets').select('vehicle_id').where('id', '=', ticket).executeTakeFirstOrThrow()
+    await t.rejects(db.insertInto('service_tickets').values({ customer_id: -1, vehicle_id: vehicleId, vin: '1HGCM82633A004352', service_date: '2026-03-04', service_desc: 'Brakes' }).execute(),
+      { code: '23503', constraint: 'service_tickets_customer_id_fkey' })
+    await t.rejects(db.insertInto('service_tickets').values({ customer_id: customer, vehicle_id: -1, vin: '1HGCM82633A004352', service_date: '2026-03-04', service_desc: 'Brakes' }).execute(),
+      { code: '23503', constraint: 'service_tickets_vehicle_id_fkey' })
     await t.rejects(db.insertInto('ticket_parts').values({ ticket_id: ticket, part_id: await addPart(db), quantity: 0 }).execute(),
       { code: '23514', constraint: 'ticket_parts_quantity_check' })
     await t.rejects(addPart(db, '-0.01'), { code: '23514', constraint: 'inventory_price_check' })

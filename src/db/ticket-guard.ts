@@ -7,8 +7,9 @@
 // same mechanics in different orders would deadlock on PostgreSQL (PGlite, one session, cannot).
 import { sql, type Kysely } from 'kysely'
 import { notFound, preconditionFailed, ticketLocked } from '../errors.js'
-import { isLocked, lockedReason, type TicketStatus, type TicketWrite } from '../lib/ticket-workflow.js'
+import { isLocked, lockedReason, type TicketWrite } from '../lib/ticket-workflow.js'
 import type { ActorRole, Database } from './schema.js'
+import type { TicketViewRow } from './service-tickets.js'
 
 export interface Actor { role: ActorRole, id: number }
 
@@ -36,18 +37,8 @@ export function assertIfMatch (ticket: { id: number, version: number }, ifMatch:
   }
 }
 
-export interface LockedTicket {
-  id: number
-  customer_id: number
-  vehicle_id: number
-  vin: string
-  service_date: string
-  service_desc: string
-  status: TicketStatus
-  version: number
-  odometer_in: number | null
-  odometer_out: number | null
-}
+/** What a write reads of the ticket under its lock. */
+export type LockedTicket = Pick<TicketViewRow, 'id' | 'customer_id' | 'vehicle_id' | 'vin' | 'service_date' | 'service_desc' | 'status' | 'version' | 'odometer_in' | 'odometer_out'>
 
 /**
  * Locks the ticket row for the rest of the transaction (FOR UPDATE: concurrent writes and

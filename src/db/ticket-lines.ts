@@ -16,6 +16,15 @@ export interface MechanicsEdit {
 /** ticket_parts.quantity is an int4; the sum of two adds must not overflow it into a 500. */
 const MAX_TICKET_PART_QUANTITY = 2_147_483_647
 
+/** All unknown references of one request in a single 422, so the client learns every bad field at once. */
+export function throwUnknown (problems: HttpProblem[]): void {
+  const [first, ...rest] = problems
+  if (first === undefined) return
+  if (rest.length === 0) throw first
+  throw new HttpProblem(first.status, first.title, problems.map((p) => p.message).join(' '), first.type,
+    problems.flatMap((p) => p.errors ?? []))
+}
+
 const ascending = (ids: readonly number[]): number[] => [...ids].sort((a, b) => a - b)
 
 /**
@@ -66,14 +75,10 @@ export async function editTicketMechanics (db: Kysely<Database>, ticketId: numbe
     const unknown = await lockMechanics(trx, [...add, ...remove])
     const unknownAdds = unknown.filter((id) => add.includes(id))
     const unknownRemoves = unknown.filter((id) => remove.includes(id))
-    const problems = [
+    throwUnknown([
       ...(unknownAdds.length > 0 ? [unknownReference('add_ids', 'mechanic', unknownAdds)] : []),
       ...(unknownRemoves.length > 0 ? [unknownReference('remove_ids', 'mechanic', unknownRemoves)] : []),
-    ]
-    const [first] = problems
-    if (first !== undefined) {
-      throw problems.length === 1 ? first : new HttpProblem(first.status, first.title, problems.map((p) => p.message).join(' '), first.type, problems.flatMap((p) => p.errors ?? []))
-    }
+    ])
 
     let removed: number[] = []
     if (remove.length > 0) {

@@ -1,10 +1,10 @@
 // Opening, updating and deleting tickets. Each runs in one transaction with its event (see
 // ticket-guard.ts); the 400/404/412/422/409 are thrown inside it, which is what rolls it back.
 import type { Kysely } from 'kysely'
-import { badRequest, HttpProblem, unknownReference } from '../errors.js'
+import { badRequest, HttpProblem, PROBLEM_TYPES, unknownReference } from '../errors.js'
 import { viewOf, type TicketViewRow } from './service-tickets.js'
 import { appendEvent, lockTicketForWrite, recordWrite, type WriteContext } from './ticket-guard.js'
-import { assignMechanics, lockMechanics } from './ticket-lines.js'
+import { assignMechanics, lockMechanics, throwUnknown } from './ticket-lines.js'
 import type { Database } from './schema.js'
 import { vehicleForVin } from './vehicles.js'
 
@@ -28,17 +28,8 @@ export interface NewTicket {
   mechanic_ids?: readonly number[] | undefined
 }
 
-/** All unknown references of one request in a single 422, so the client learns every bad field at once. */
-function throwUnknown (problems: HttpProblem[]): void {
-  const [first, ...rest] = problems
-  if (first === undefined) return
-  if (rest.length === 0) throw first
-  throw new HttpProblem(first.status, first.title, problems.map((p) => p.message).join(' '), first.type,
-    problems.flatMap((p) => p.errors ?? []))
-}
-
 const vehicleMismatch = (field: 'vehicle_id' | 'vin', detail: string, reason: string) =>
-  new HttpProblem(422, 'Unprocessable Content', detail, '/problems/unknown-reference', [{ name: `/${field}`, in: 'body', reason }])
+  new HttpProblem(422, 'Unprocessable Content', detail, PROBLEM_TYPES.unknownReference, [{ name: `/${field}`, in: 'body', reason }])
 
 /** The vehicle a new ticket is for: the customer's `vehicle_id` (its VIN must equal `vin`, if sent), or the customer's vehicle with `vin`. */
 async function resolveVehicle (trx: Kysely<Database>, input: NewTicket): Promise<{ id: number, vin: string }> {

@@ -7,14 +7,8 @@ import { countRows, inPageOrder, pageWithTotal, planPage, type Page } from './pa
 import { isMissingReference, isStillReferenced, isUniqueViolation } from './pg-errors.js'
 import type { Database, VehicleRow } from './schema.js'
 
-export interface VehicleValues {
-  customer_id: number
-  vin: string
-  year: number | null
-  make: string | null
-  model: string | null
-  license_plate: string | null
-}
+/** A vehicle as written: every column but the generated ones (a full replacement on update). */
+export type VehicleValues = Omit<VehicleRow, 'id' | 'created_at'>
 
 export interface VehicleFilter {
   customerId?: number | undefined
