@@ -8,12 +8,16 @@ import { mechanicHandlers } from './mechanics.js'
 import { serviceTicketHandlers } from './service-tickets.js'
 import { sessionHandlers } from './sessions.js'
 import { systemHandlers } from './system.js'
+import { ticketWorkflowHandlers } from './ticket-workflow.js'
+import { vehicleHandlers } from './vehicles.js'
 
 export function createHandlers (deps: Deps) {
   return {
     ...customerHandlers(deps),
     ...mechanicHandlers(deps),
     ...serviceTicketHandlers(deps),
+    ...ticketWorkflowHandlers(deps),
+    ...vehicleHandlers(deps),
     ...inventoryHandlers(deps),
     ...sessionHandlers(deps),
     ...systemHandlers(deps),
