@@ -66,8 +66,8 @@ async function cleanUp (): Promise<void> {
   for (const instance of instances) {
     if (instance.child !== undefined && instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill('SIGKILL')
   }
-  await nginx?.stop()
   closeConnections()
+  await nginx?.stop()
   for (const fn of teardowns.reverse()) {
     try {
       await fn()
