@@ -5,8 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { ROOT, SPEC_PATH } from '../src/paths.js'
-import { resolveRef } from '../src/spec.js'
+import { ROOT, SPEC_PATH } from '../src/contract/paths.js'
+import { resolveRef } from '../src/contract/spec.js'
 
 type Json = Record<string, unknown>
 const spec = parse(readFileSync(SPEC_PATH, 'utf8')) as Json

@@ -12,8 +12,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { ROOT, SPEC_PATH } from '../src/paths.js'
-import { resolveRef } from '../src/spec.js'
+import { ROOT, SPEC_PATH } from '../src/contract/paths.js'
+import { resolveRef } from '../src/contract/spec.js'
 
 type Json = Record<string, unknown>
 interface Schema {

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DOCS_HTML_PATH, ROOT } from '../src/paths.js'
+import { DOCS_HTML_PATH, ROOT } from '../src/contract/paths.js'
 
 // newman ships no types; this is the part of its Node API used here. @see https://github.com/postmanlabs/newman#api-reference
 interface NewmanSummary {

@@ -7,10 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { buildTestApp, expectContract } from './helpers.js'
-import { customerAccount, FIXTURE_PASSWORD, mechanicAccount, part, ticket, type Account } from './support/fixtures.js'
-import { fillPath, operations, type Operation } from './support/operations.js'
-import { changedTables, snapshot } from './support/snapshot.js'
+import { type Account, buildTestApp, changedTables, customerAccount, expectContract, fillPath, FIXTURE_PASSWORD, mechanicAccount, type Operation, operations, part, snapshot, ticket } from './helpers.js'
 
 const CALLERS = ['none', 'customerA', 'customerB', 'mechanic'] as const
 type Caller = (typeof CALLERS)[number]

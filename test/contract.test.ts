@@ -5,9 +5,9 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { answerOnlyMediaTypes } from '../src/plugins/contract.js'
+import { answerOnlyMediaTypes } from '../src/contract/plugin.js'
 import problems from '../src/plugins/problems.js'
-import { loadSpec, type OpenApiDocument } from '../src/spec.js'
+import { loadSpec, type OpenApiDocument } from '../src/contract/spec.js'
 import { auth, buildTestApp, expectContract, mechanicToken, signUpCustomer, testEnv } from './helpers.js'
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const

@@ -1,13 +1,12 @@
 // Bad tokens never open a door: every token here is signed by hand with node:crypto (no JWT
 // library), so the test does not share the server's assumptions. A bad token is a 401 problem, a
-// good token of the wrong role a 403, and a token whose account was deleted a 401 (API.md, Auth).
+// good token of the wrong role a 403, and a token whose account was deleted a 401.
 import { createHmac, generateKeyPairSync, randomBytes, sign as rsaSign } from 'node:crypto'
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { loadConfig, MIN_PRODUCTION_SECRET_LENGTH } from '../src/config.js'
-import { buildTestApp, testEnv } from './helpers.js'
-import { customerAccount, mechanicAccount } from './support/fixtures.js'
-import { expectProblem, type Problem } from './support/responses.js'
+import { loadConfig, MIN_SECRET_LENGTH } from '../src/config.js'
+import { ACCOUNT_MEMO_MS, createSecurityHandlers } from '../src/plugins/auth.js'
+import { buildTestApp, customerAccount, expectProblem, mechanicAccount, type Problem, testEnv } from './helpers.js'
 
 const b64url = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
 
@@ -21,8 +20,10 @@ function hmacToken (header: object, payload: object, secret: string, hash: Alg =
 
 const HS256 = { alg: 'HS256', typ: 'JWT' }
 const now = (): number => Math.floor(Date.now() / 1000)
+/** JWT_ISSUER and JWT_AUDIENCE default to the API's name. */
+const ISSUER = 'mechanic-shop-api'
 const claims = (sub: string, role: string, extra: object = {}): Record<string, unknown> =>
-  ({ sub, role, iat: now(), exp: now() + 600, ...extra })
+  ({ sub, role, iat: now(), exp: now() + 600, iss: ISSUER, aud: ISSUER, ...extra })
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
@@ -52,10 +53,12 @@ t.test('tokens', async (t) => {
     t.equal(own.statusCode, 200)
   })
 
-  t.test('the tokens the app issues are HS256 with exactly sub, role, iat and exp', async (t) => {
+  t.test('the tokens the app issues are HS256 with exactly sub, role, iat, exp, iss and aud', async (t) => {
     const [header, payload] = mechanic.token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>)
     t.same(header, { alg: 'HS256', typ: 'JWT' })
-    t.same(Object.keys(payload ?? {}).sort(), ['exp', 'iat', 'role', 'sub'])
+    t.same(Object.keys(payload ?? {}).sort(), ['aud', 'exp', 'iat', 'iss', 'role', 'sub'])
+    t.equal(payload?.iss, ISSUER, 'iss is JWT_ISSUER')
+    t.equal(payload?.aud, ISSUER, 'aud is JWT_AUDIENCE')
     t.equal(payload?.sub, String(mechanic.id), 'sub is the id as a string')
   })
 
@@ -138,7 +141,7 @@ t.test('tokens', async (t) => {
     t.equal(reverse.title, 'Forbidden')
   })
 
-  t.test("a token whose customer was deleted: 401", async (t) => {
+  t.test('a token whose customer was deleted: 401', async (t) => {
     const gone = await customerAccount(app)
     const deleted = await app.inject({ method: 'DELETE', url: `/customers/${gone.id}`, headers: bearer(gone.token) })
     t.equal(deleted.statusCode, 204)
@@ -170,11 +173,46 @@ t.test('tokens', async (t) => {
   })
 })
 
-t.test('a short JWT_SECRET is refused in production', async (t) => {
+t.test('a short JWT_SECRET is refused whenever it is set, and production requires one', async (t) => {
   const production = { NODE_ENV: 'production', PGLITE_DIR: 'memory://' }
   t.throws(() => loadConfig({ env: production, dotenvPath: false }), /JWT_SECRET is required/)
-  t.throws(() => loadConfig({ env: { ...production, JWT_SECRET: 'x'.repeat(MIN_PRODUCTION_SECRET_LENGTH - 1) }, dotenvPath: false }), /at least 32/)
-  t.equal(loadConfig({ env: { ...production, JWT_SECRET: 'x'.repeat(MIN_PRODUCTION_SECRET_LENGTH) }, dotenvPath: false }).jwt.secret.length, 32)
-  t.equal(loadConfig({ env: { JWT_SECRET: 'short' }, dotenvPath: false }).jwt.secret, 'short', 'outside production a short secret is allowed')
+  for (const env of [production, { NODE_ENV: 'development' }, { NODE_ENV: 'test' }, {}]) {
+    t.throws(() => loadConfig({ env: { ...env, JWT_SECRET: 'x'.repeat(MIN_SECRET_LENGTH - 1) }, dotenvPath: false }), /JWT_SECRET must NOT have fewer than 32 characters/, JSON.stringify(env))
+    t.equal(loadConfig({ env: { ...env, JWT_SECRET: 'x'.repeat(MIN_SECRET_LENGTH) }, dotenvPath: false }).jwt.secret.length, 32)
+  }
 })
 
+t.test('tokens from another issuer or for another audience are refused', async (t) => {
+  const env = await testEnv(t, { JWT_ISSUER: 'shop-one', JWT_AUDIENCE: 'shop-one-api' })
+  const secret = env.JWT_SECRET ?? ''
+  const app = await buildTestApp(t, env)
+  const mechanic = await mechanicAccount(app)
+  const payload = JSON.parse(Buffer.from(mechanic.token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
+  t.match(payload, { iss: 'shop-one', aud: 'shop-one-api' }, 'issued with JWT_ISSUER and JWT_AUDIENCE')
+  const list = (token: string) => app.inject({ method: 'GET', url: '/mechanics', headers: bearer(token) })
+  const sub = String(mechanic.id)
+  t.equal((await list(hmacToken(HS256, claims(sub, 'mechanic', { iss: 'shop-one', aud: 'shop-one-api' }), secret))).statusCode, 200, 'the right pair')
+  for (const [why, extra] of [
+    ['another issuer', { iss: 'shop-two', aud: 'shop-one-api' }],
+    ['another audience', { iss: 'shop-one', aud: 'shop-two-api' }],
+    ['no iss', { iss: undefined, aud: 'shop-one-api' }],
+    ['no aud', { iss: 'shop-one', aud: undefined }],
+  ] as const) {
+    expectProblem(t, await list(hmacToken(HS256, claims(sub, 'mechanic', extra), secret)), 'listMechanics', 401, why)
+  }
+})
+
+t.test('an account is remembered to exist for at most a minute, whatever the cache says', async (t) => {
+  const app = await buildTestApp(t)
+  const mechanic = await mechanicAccount(app)
+  let clock = Date.now()
+  const { bearer: check } = createSecurityHandlers(app.db, app.responseCache, app.jwt, () => clock)
+  const req = { headers: { authorization: `Bearer ${mechanic.token}` } } as unknown as Parameters<typeof check>[0]
+  await check(req, undefined, ['mechanic'])
+  // Deleted behind the API's back: no invalidation reaches the memo, as when Redis was unreachable.
+  await app.db.deleteFrom('mechanics').where('id', '=', mechanic.id).execute()
+  clock += ACCOUNT_MEMO_MS - 1_000
+  await t.resolves(check(req, undefined, ['mechanic']), 'within the minute the memo answers')
+  clock += 2_000
+  await t.rejects(check(req, undefined, ['mechanic']), { message: 'The account of this token no longer exists.' }, 'after it the database is asked again: 401')
+})

@@ -5,16 +5,15 @@ import type { Handlers } from '../../generated/handlers.js'
 import {
   deleteCustomer,
   findCustomerById,
-  findCustomerLoginByEmail,
   insertCustomer,
   listCustomers,
   updateCustomer,
 } from '../db/customers.js'
-import { forbidden, notFound } from '../errors.js'
-import { paginated } from '../lib/pagination.js'
+import { forbidden, found } from '../errors.js'
+import { listAnswer } from '../lib/pagination.js'
 import { callerId } from '../plugins/auth.js'
 import { toCustomer } from '../views/customers.js'
-import type { Deps } from './deps.js'
+import { hashIfGiven, type Deps } from './deps.js'
 import { authenticate } from './login.js'
 
 type CustomerHandlers = Pick<Handlers,
@@ -39,38 +38,32 @@ export function customerHandlers ({ db, passwords, issueToken }: Deps): Customer
     },
 
     async loginCustomer (req) {
-      const { email, password } = req.body
-      const id = await authenticate({ db, passwords }, 'customer', await findCustomerLoginByEmail(db, email), password, req.log)
+      const id = await authenticate({ db, passwords }, 'customer', req.body, req.log)
       return { status: 200, body: issueToken('customer', id) }
     },
 
     async listCustomers (req) {
-      const { rows, total } = await listCustomers(db, req.query)
-      return paginated(req.url, req.query, rows.map(toCustomer), total)
+      return listAnswer(req, await listCustomers(db, req.query), toCustomer)
     },
 
     async getCustomer (req) {
       const id = req.params.customer_id
       assertOwnerOrMechanic(req, id)
-      const row = await findCustomerById(db, id)
-      if (row === undefined) throw notFound('customer', id)
-      return { status: 200, body: toCustomer(row) }
+      return { status: 200, body: toCustomer(found(await findCustomerById(db, id), 'customer', id)) }
     },
 
     async updateCustomer (req) {
       const id = req.params.customer_id
       assertOwnerOrMechanic(req, id)
       const { name, email, phone, password } = req.body
-      const password_hash = password === undefined ? undefined : await passwords.hash(password)
-      const row = await updateCustomer(db, id, { name, email, phone, password_hash })
-      if (row === undefined) throw notFound('customer', id)
-      return { status: 200, body: toCustomer(row) }
+      const row = await updateCustomer(db, id, { name, email, phone, password_hash: await hashIfGiven(passwords, password) })
+      return { status: 200, body: toCustomer(found(row, 'customer', id)) }
     },
 
     async deleteCustomer (req) {
       const id = req.params.customer_id
       assertOwnerOrMechanic(req, id)
-      if (!await deleteCustomer(db, id)) throw notFound('customer', id)
+      found(await deleteCustomer(db, id), 'customer', id)
       return { status: 204 }
     },
   }

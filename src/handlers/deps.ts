@@ -5,7 +5,7 @@ import type { DatabaseProbe } from '../db/health.js'
 import type { Database } from '../db/schema.js'
 import type { Role, Token } from '../plugins/auth.js'
 
-export interface Passwords {
+interface Passwords {
   hash: (password: string) => Promise<string>
   verify: (password: string, stored: string) => Promise<boolean>
   /** True when a stored hash is not at the current cost: login then replaces it. */
@@ -13,6 +13,10 @@ export interface Passwords {
   /** Verified against when an email is unknown, so that costs as much as a wrong password. */
   decoyHash: string
 }
+
+/** The hash of a new password, or undefined when an update keeps the old one. */
+export const hashIfGiven = async (passwords: Pick<Passwords, 'hash'>, password: string | undefined): Promise<string | undefined> =>
+  password === undefined ? undefined : await passwords.hash(password)
 
 export interface Deps {
   db: Kysely<Database>

@@ -4,16 +4,15 @@ import type { Handlers } from '../../generated/handlers.js'
 import {
   deleteMechanic,
   findMechanicById,
-  findMechanicLoginByEmail,
   insertMechanic,
   listMechanics,
   rankMechanics,
   updateMechanic,
 } from '../db/mechanics.js'
-import { notFound } from '../errors.js'
-import { paginated } from '../lib/pagination.js'
+import { found } from '../errors.js'
+import { listAnswer } from '../lib/pagination.js'
 import { toMechanic, toRankedMechanic } from '../views/mechanics.js'
-import type { Deps } from './deps.js'
+import { hashIfGiven, type Deps } from './deps.js'
 import { authenticate } from './login.js'
 
 type MechanicHandlers = Pick<Handlers,
@@ -28,40 +27,33 @@ export function mechanicHandlers ({ db, passwords, issueToken }: Deps): Mechanic
     },
 
     async loginMechanic (req) {
-      const { email, password } = req.body
-      const id = await authenticate({ db, passwords }, 'mechanic', await findMechanicLoginByEmail(db, email), password, req.log)
+      const id = await authenticate({ db, passwords }, 'mechanic', req.body, req.log)
       return { status: 200, body: issueToken('mechanic', id) }
     },
 
     async listMechanics (req) {
-      const { rows, total } = await listMechanics(db, req.query)
-      return paginated(req.url, req.query, rows.map(toMechanic), total)
+      return listAnswer(req, await listMechanics(db, req.query), toMechanic)
     },
 
     async getMechanicRanking (req) {
-      const { rows, total } = await rankMechanics(db, req.query)
-      return paginated(req.url, req.query, rows.map(toRankedMechanic), total)
+      return listAnswer(req, await rankMechanics(db, req.query), toRankedMechanic)
     },
 
     async getMechanic (req) {
       const id = req.params.mechanic_id
-      const row = await findMechanicById(db, id)
-      if (row === undefined) throw notFound('mechanic', id)
-      return { status: 200, body: toMechanic(row) }
+      return { status: 200, body: toMechanic(found(await findMechanicById(db, id), 'mechanic', id)) }
     },
 
     async updateMechanic (req) {
       const id = req.params.mechanic_id
       const { name, email, phone, salary, password } = req.body
-      const password_hash = password === undefined ? undefined : await passwords.hash(password)
-      const row = await updateMechanic(db, id, { name, email, phone, salary, password_hash })
-      if (row === undefined) throw notFound('mechanic', id)
-      return { status: 200, body: toMechanic(row) }
+      const row = await updateMechanic(db, id, { name, email, phone, salary, password_hash: await hashIfGiven(passwords, password) })
+      return { status: 200, body: toMechanic(found(row, 'mechanic', id)) }
     },
 
     async deleteMechanic (req) {
       const id = req.params.mechanic_id
-      if (!await deleteMechanic(db, id)) throw notFound('mechanic', id)
+      found(await deleteMechanic(db, id), 'mechanic', id)
       return { status: 204 }
     },
   }

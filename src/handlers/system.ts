@@ -2,8 +2,8 @@
 import { readFile } from 'node:fs/promises'
 import type { Handlers } from '../../generated/handlers.js'
 import { sharedPing } from '../db/health.js'
-import { DOCS_HTML_PATH } from '../paths.js'
-import { loadSpec } from '../spec.js'
+import { DOCS_HTML_PATH } from '../contract/paths.js'
+import { loadSpec } from '../contract/spec.js'
 import type { Deps } from './deps.js'
 
 type SystemHandlers = Pick<Handlers, 'getHealth' | 'getLiveness' | 'getOpenApi' | 'getDocs'>

@@ -13,12 +13,12 @@ import { BoundedMap } from '../lib/bounded-map.js'
 import { VerifiedTokens } from '../lib/verified-tokens.js'
 import { forbidden, unauthorized } from '../errors.js'
 
-export const ROLES = ['customer', 'mechanic'] as const
+const ROLES = ['customer', 'mechanic'] as const
 export type Role = (typeof ROLES)[number]
 export type Token = components['schemas']['Token']
 
 /** The HS256 claims we issue: `sub` is the id as a string, as JWT wants. */
-export interface TokenClaims { sub: string, role: Role, iat: number, exp: number }
+export interface TokenClaims { sub: string, role: Role, iat: number, exp: number, iss: string, aud: string }
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -33,9 +33,12 @@ declare module 'fastify' {
   }
 }
 
-export interface AuthOptions {
+interface AuthOptions {
   secret: string
   expiresInSeconds: number
+  /** JWT_ISSUER and JWT_AUDIENCE: issued in every token and required of every token. */
+  issuer: string
+  audience: string
 }
 
 /** The caller's id as a number; only valid after `bearer` has run. */
@@ -47,9 +50,9 @@ const isRole = (value: unknown): value is Role => ROLES.includes(value as Role)
 const MAX_ACCOUNT_ID = 2_147_483_647
 
 /**
- * `sub` as we issue it: a string of a positive integer that fits the id columns. A `sub` of
- * "9999999999" used to pass a digits-only check and reach the account lookup, where PostgreSQL
- * refused it as out of range for integer: a 500 instead of a 401 (test/tokens.test.ts).
+ * `sub` as we issue it: a string of a positive integer that fits the id columns. A digits-only
+ * check is not enough: "9999999999" would reach the account lookup, where PostgreSQL refuses it as
+ * out of range for integer, a 500 instead of a 401 (test/tokens.test.ts).
  */
 const isAccountId = (value: unknown): value is string =>
   typeof value === 'string' && /^[1-9]\d{0,9}$/.test(value) && Number(value) <= MAX_ACCOUNT_ID
@@ -58,8 +61,15 @@ const isAccountId = (value: unknown): value is string =>
 const BEARER_TOKEN = /^Bearer ([^\s]+)$/i
 
 /** The response-cache collection whose version changes whenever an account is deleted. */
-export const ACCOUNTS_COLLECTION = 'accounts'
+const ACCOUNTS_COLLECTION = 'accounts'
 const MAX_REMEMBERED_ACCOUNTS = 10_000
+/**
+ * How long an account is remembered to exist. Deletes replace the `accounts` version at once, but
+ * an invalidation that failed (Redis unreachable) is only retried later: the database is asked
+ * again at least this often, so a deleted account's tokens stop working within a minute whatever
+ * happened to the cache. Pinned by test/tokens.test.ts.
+ */
+export const ACCOUNT_MEMO_MS = 60_000
 
 /**
  * Security handlers, keyed by the scheme names in openapi.yaml's `components.securitySchemes`.
@@ -70,14 +80,19 @@ const MAX_REMEMBERED_ACCOUNTS = 10_000
  * deleteCustomer and deleteMechanic replace (`x-invalidates` in the contract, on every instance
  * through Redis): an authenticated read then costs one database round trip, not two.
  */
-export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<ResponseCache, 'version'>, jwt: Pick<JWT, 'verify'>) {
-  const verified = new BoundedMap<string, string>(MAX_REMEMBERED_ACCOUNTS) // `${role}:${id}` → accounts version it was seen at
+export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<ResponseCache, 'version'>, jwt: Pick<JWT, 'verify'>, now: () => number = Date.now) {
+  // `${role}:${id}` → the accounts version it was seen at, and when
+  const verified = new BoundedMap<string, { version: string, at: number }>(MAX_REMEMBERED_ACCOUNTS)
   async function exists (role: Role, id: number): Promise<boolean> {
     const key = `${role}:${id}`
     const version = await cache.version(ACCOUNTS_COLLECTION)
-    if (version !== undefined && verified.get(key) === version) return true
-    if (!await accountExists(db, role, id)) return false
-    if (version !== undefined) verified.set(key, version)
+    const seen = verified.get(key)
+    if (version !== undefined && seen?.version === version && now() - seen.at < ACCOUNT_MEMO_MS) return true
+    if (!await accountExists(db, role, id)) {
+      verified.delete(key)
+      return false
+    }
+    if (version !== undefined) verified.set(key, { version, at: now() })
     return true
   }
 
@@ -109,12 +124,17 @@ export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<Respon
 async function auth (app: FastifyInstance, opts: AuthOptions): Promise<void> {
   await app.register(fastifyJwt, {
     secret: opts.secret,
-    sign: { algorithm: 'HS256', expiresIn: opts.expiresInSeconds },
+    sign: { algorithm: 'HS256', expiresIn: opts.expiresInSeconds, iss: opts.issuer, aud: opts.audience },
     // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens. Every claim we
     // issue is required: without `exp`, a token signed with our secret would never expire.
     // A verified token is remembered by `bearer` (VerifiedTokens, at most until its `exp`), so a
     // client's next requests skip the signature and claim checks; fast-jwt's own cache is off.
-    verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'role', 'iat', 'exp'] },
+    verify: {
+      algorithms: ['HS256'],
+      requiredClaims: ['sub', 'role', 'iat', 'exp', 'iss', 'aud'],
+      allowedIss: opts.issuer,
+      allowedAud: opts.audience,
+    },
   })
 
   app.decorate('issueToken', (role: Role, id: number): Token => ({

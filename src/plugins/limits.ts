@@ -11,19 +11,27 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onReq
 import { HttpProblem } from '../errors.js'
 import { toArray } from '../lib/hooks.js'
 
-export interface LimitsOptions {
+interface LimitsOptions {
   max: number
   windowMs: number
   loginMax: number
+  loginAccountMax: number
   signupMax: number
   /** TRUST_PROXY is set: the client comes from X-Forwarded-For, and may change on one connection. */
   behindProxy: boolean
 }
 
-export const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
+const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
 type Policy = (typeof RATE_LIMIT_POLICIES)[number]
 
 type ClientKey = (req: FastifyRequest) => string
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The client a request counts against in every limit (see clientKey). */
+    clientKey: (req: FastifyRequest) => string
+  }
+}
 
 /**
  * The client's key for every limit: request.ip, which is X-Forwarded-For's client when the peer is
@@ -45,19 +53,25 @@ function clientKey (behindProxy: boolean): ClientKey {
 }
 
 /**
- * Login attempts count per client *and* email: one attacker guessing passwords cannot lock every
- * user out, and one account cannot be brute-forced from one address (the blanket limit still caps
- * how many emails one client may try). Runs as a preHandler, so the body has been validated.
+ * Login attempts count twice. Per client, across every email and both login routes
+ * (LOGIN_RATE_LIMIT_MAX): one address cannot spray a password over many accounts. Per account,
+ * across every address (LOGIN_ACCOUNT_RATE_LIMIT_MAX, looser): many addresses cannot brute-force
+ * one account, while its owner is locked out only by a guessing campaign that large. The checks
+ * run as preHandlers, so the body has been validated; a request refused per client does not count
+ * against the account.
  */
-const loginKey = (client: ClientKey) => (req: FastifyRequest): string => {
+function loginAccountKey (req: FastifyRequest): string {
   const email = (req.body as { email?: unknown } | undefined)?.email
-  return `login|${req.routeOptions.url ?? ''}|${client(req)}|${typeof email === 'string' ? email.toLowerCase() : ''}`
+  return `login-account|${req.routeOptions.url ?? ''}|${typeof email === 'string' ? email.toLowerCase() : ''}`
 }
 
-function policy (name: Policy, opts: LimitsOptions, client: ClientKey): CreateRateLimitOptions {
+function policy (name: Policy, opts: LimitsOptions, client: ClientKey): CreateRateLimitOptions[] {
   switch (name) {
-    case 'login': return { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: loginKey(client) }
-    case 'signup': return { max: opts.signupMax, timeWindow: opts.windowMs, keyGenerator: (req) => `signup|${client(req)}` }
+    case 'login': return [
+      { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: (req) => `login|${client(req)}` },
+      { max: opts.loginAccountMax, timeWindow: opts.windowMs, keyGenerator: loginAccountKey },
+    ]
+    case 'signup': return [{ max: opts.signupMax, timeWindow: opts.windowMs, keyGenerator: (req) => `signup|${client(req)}` }]
   }
 }
 
@@ -130,30 +144,34 @@ async function limits (app: FastifyInstance, opts: LimitsOptions): Promise<void>
     errorResponseBuilder: (_req, context) => tooManyRequests(Math.ceil(context.ttl / 1000)),
   })
   const client = clientKey(opts.behindProxy)
+  app.decorate('clientKey', client)
   const blanket = blanketLimit(counters, opts, client)
 
   // A policy is a second limit after the blanket one, not a replacement for it: a per-route
   // `config.rateLimit` would replace it, and the plugin runs only one of its own hooks per request.
   const enforcers = new Map<Policy, (req: FastifyRequest, reply: FastifyReply) => Promise<void>>()
   const enforcer = (name: Policy) => {
-    const check = app.createRateLimit(policy(name, opts, client))
+    const checks = policy(name, opts, client).map((options) => app.createRateLimit(options))
     return async function enforcePolicy (req: FastifyRequest, reply: FastifyReply): Promise<void> {
-      const limit = await check(req)
-      if (limit.isAllowed) return
-      // The headers describe whichever limit the client will meet first.
-      const blanketRemaining = reply.getHeader('x-ratelimit-remaining')
-      if (limit.isExceeded || blanketRemaining === undefined || limit.remaining <= Number(blanketRemaining)) {
-        reply.header('x-ratelimit-limit', limit.max)
-          .header('x-ratelimit-remaining', limit.remaining)
-          .header('x-ratelimit-reset', limit.ttlInSeconds)
+      for (const check of checks) {
+        const limit = await check(req)
+        if (limit.isAllowed) continue
+        // The headers describe whichever limit the client will meet first.
+        const shownRemaining = reply.getHeader('x-ratelimit-remaining')
+        if (limit.isExceeded || shownRemaining === undefined || limit.remaining <= Number(shownRemaining)) {
+          reply.header('x-ratelimit-limit', limit.max)
+            .header('x-ratelimit-remaining', limit.remaining)
+            .header('x-ratelimit-reset', limit.ttlInSeconds)
+        }
+        if (!limit.isExceeded) continue
+        reply.header('retry-after', limit.ttlInSeconds)
+        throw tooManyRequests(limit.ttlInSeconds)
       }
-      if (!limit.isExceeded) return
-      reply.header('retry-after', limit.ttlInSeconds)
-      throw tooManyRequests(limit.ttlInSeconds)
     }
   }
   app.addHook('onRoute', (route: RouteOptions) => {
-    route.onRequest = [...toArray(route.onRequest), blanket]
+    // First of the route's own onRequest hooks, so a refused caller costs no token check.
+    route.onRequest = [blanket, ...toArray(route.onRequest)]
     const declared = (route.schema as Record<string, unknown> | undefined)?.['x-rate-limit']
     if (declared === undefined) return
     if (!isPolicy(declared)) throw new Error(`${route.url}: unknown x-rate-limit policy ${String(declared)}`)

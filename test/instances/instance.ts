@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT } from '../../src/paths.js'
+import { ROOT } from '../../src/contract/paths.js'
 import { call } from './http.js'
 
 export interface Exit { code: number | null, signal: NodeJS.Signals | null, at: number }

@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { ROOT } from '../../src/paths.js'
+import { ROOT } from '../../src/contract/paths.js'
 import { createTestPostgres } from '../support/databases.js'
 import { claimRedisDb, sparePort } from '../support/redis.js'
 import { addressPool, call, closeConnections, type Answer } from './http.js'
@@ -22,7 +22,8 @@ import { startNginx, UPSTREAM_HEADER, type Nginx } from './nginx.js'
 const RATE_LIMIT_MAX = 60
 const WORKERS = 8
 const OVERALL_LIMIT_MS = 170_000
-const BOSS = { email: 'fleet-boss@shop.test', password: 'fleet-boss-password-1' }
+// Random, as a production password must be: NODE_ENV=production refuses one written in the repository.
+const BOSS = { email: 'fleet-boss@shop.test', password: randomBytes(18).toString('base64url') }
 
 const failures: string[] = []
 function check (ok: boolean, what: string, detail?: unknown): boolean {
