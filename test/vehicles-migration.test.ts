@@ -1,7 +1,7 @@
 // The vehicles-and-lifecycle migration on a database that the earlier migrations filled: every
 // ticket gets the vehicle of its (customer, VIN), one vehicle per distinct pair, status in_progress,
 // version 1, and the migration reverts cleanly. Runs on PGlite, and on PostgreSQL when the runner says so.
-import { sql, type Kysely } from 'kysely'
+import { sql, type Generated, type Kysely } from 'kysely'
 import t from 'tap'
 import { createDatabase } from '../src/db/connect.js'
 import { migrateDown, migrateToLatest, migrateUp } from '../src/db/migrate.js'
@@ -31,12 +31,16 @@ for (;;) {
   }
 }
 
-// The old shape, written as the previous release wrote it.
-const old = db as unknown as Kysely<any>
+// The old shape, written as the previous release wrote it: the columns this test fills in.
+interface OldSchema {
+  customers: { id: Generated<number>, name: string, email: string, phone: string, password_hash: string }
+  service_tickets: { id: Generated<number>, customer_id: number, vin: string, service_date: string, service_desc: string }
+}
+const old = db as unknown as Kysely<OldSchema>
 const customers: number[] = []
 for (const name of ['Ann', 'Bob', 'Cy']) {
   const row = await old.insertInto('customers').values({ name, email: `${name}@example.com`, phone: '555-0100', password_hash: 'x' }).returning('id').executeTakeFirstOrThrow()
-  customers.push(row.id as number)
+  customers.push(row.id)
 }
 const [ann = 0, bob = 0, cy = 0] = customers
 const VIN_A = '1HGCM82633A004352'
