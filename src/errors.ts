@@ -2,7 +2,8 @@
 // anywhere (validation, JWT, rate limit, the database) into an RFC 9457 problem.
 import type { FastifyError } from 'fastify'
 import type { components } from '../generated/api.js'
-import { DuplicateValue, isConnectionError, RowNotFound, StillReferenced, unexpectedViolation, UnknownReference } from './db/pg-errors.js'
+import { DuplicateValue, isConnectionError, RowNotFound, StillReferenced, unexpectedViolation, UnknownReference, type RefusedField } from './db/pg-errors.js'
+import { IllegalTransition, InvalidTicketValue, ReauthorizationRequired, StaleTicket, TicketContention, TicketLocked } from './db/ticket-errors.js'
 import { QueueFull } from './lib/concurrency.js'
 
 export type FieldError = components['schemas']['FieldError']
@@ -21,7 +22,7 @@ export class HttpProblem extends Error {
   }
 }
 
-export const PROBLEM_TYPES = {
+const PROBLEM_TYPES = {
   validation: '/problems/validation-error',
   conflict: '/problems/conflict',
   unknownReference: '/problems/unknown-reference',
@@ -37,7 +38,7 @@ export const badRequest = (detail: string, errors: FieldError[]) =>
 export const unauthorized = (detail = 'A valid bearer token is required.') =>
   new HttpProblem(401, 'Unauthorized', detail)
 export const forbidden = (detail: string) => new HttpProblem(403, 'Forbidden', detail)
-export const notFound = (what: string, id: number) => new HttpProblem(404, 'Not Found', `No ${what} with id ${id}.`)
+const notFound = (what: string, id: number) => new HttpProblem(404, 'Not Found', `No ${what} with id ${id}.`)
 
 /**
  * The one "not found" convention: a repository answers `undefined` for a row that is not there (or
@@ -48,19 +49,29 @@ export function found<R> (row: R | undefined | false, what: string, id: number):
   return row
 }
 export const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.conflict)
-/** The body names an id that does not exist: 422 naming the field. */
-export const unknownReference = (field: string, what: string, ids: readonly number[]) =>
-  new HttpProblem(422, 'Unprocessable Content', `No ${what} with id ${ids.join(', ')}.`, PROBLEM_TYPES.unknownReference,
-    [{ name: `/${field}`, in: 'body', reason: `no ${what} with id ${ids.join(', ')}` }])
-export const preconditionFailed = (detail: string) =>
-  new HttpProblem(412, 'Precondition Failed', detail, PROBLEM_TYPES.preconditionFailed)
-export const illegalTransition = (detail: string, from: string, to: string, allowed: readonly string[]) =>
-  new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.illegalTransition, undefined, { from, to, allowed: [...allowed] })
-export const reauthorizationRequired = (detail: string) =>
-  new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.reauthorizationRequired)
-export const ticketLocked = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.ticketLocked)
-export const serviceUnavailable = (detail = 'The database is unavailable; try again shortly.') =>
+const serviceUnavailable = (detail = 'The database is unavailable; try again shortly.') =>
   new HttpProblem(503, 'Service Unavailable', detail, PROBLEM_TYPES.unavailable)
+
+/** Fields of the body a repository refused, as the problem's `errors`. */
+const bodyFields = (fields: readonly RefusedField[]): FieldError[] =>
+  fields.map(({ field, reason }) => ({ name: `/${field}`, in: 'body', reason }))
+
+/** The answer to a refusal of the database layer (src/db/pg-errors.ts, src/db/ticket-errors.ts); undefined for anything else. */
+function refusalProblem (err: unknown): HttpProblem | undefined {
+  if (err instanceof DuplicateValue || err instanceof StillReferenced || err instanceof TicketContention) return conflict(err.message)
+  if (err instanceof UnknownReference) {
+    return new HttpProblem(422, 'Unprocessable Content', err.message, PROBLEM_TYPES.unknownReference, bodyFields(err.fields))
+  }
+  if (err instanceof RowNotFound) return notFound(err.what, err.id)
+  if (err instanceof InvalidTicketValue) return badRequest(err.message, bodyFields(err.fields))
+  if (err instanceof StaleTicket) return new HttpProblem(412, 'Precondition Failed', err.message, PROBLEM_TYPES.preconditionFailed)
+  if (err instanceof TicketLocked) return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.ticketLocked)
+  if (err instanceof ReauthorizationRequired) return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.reauthorizationRequired)
+  if (err instanceof IllegalTransition) {
+    return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.illegalTransition, undefined, { from: err.from, to: err.to, allowed: [...err.allowed] })
+  }
+  return undefined
+}
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -117,9 +128,8 @@ export function toProblem (err: unknown): HttpProblem {
     return badRequest(detail, errors)
   }
 
-  if (err instanceof DuplicateValue || err instanceof StillReferenced) return conflict(err.message)
-  if (err instanceof UnknownReference) return unknownReference(err.field, err.what, err.ids)
-  if (err instanceof RowNotFound) return notFound(err.what, err.id)
+  const refusal = refusalProblem(err)
+  if (refusal !== undefined) return refusal
   const violation = unexpectedViolation(err)
   if (violation === 'duplicate') return conflict('A record with this value already exists.')
   if (violation === 'referenced') return conflict('The record is still referenced by other records.')

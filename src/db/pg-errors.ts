@@ -32,7 +32,7 @@ export const isUniqueViolation = (err: unknown, constraint: string): boolean =>
   violates(err, [UNIQUE_VIOLATION], constraint)
 
 /** The row is still referenced through `constraint`, whichever ON DELETE action refused it. */
-export const isStillReferenced = (err: unknown, constraint: string): boolean =>
+const isStillReferenced = (err: unknown, constraint: string): boolean =>
   violates(err, [FOREIGN_KEY_VIOLATION, RESTRICT_VIOLATION], constraint)
 
 /** For a delete's `.catch`: a refusal through `constraint` becomes StillReferenced(message). */
@@ -83,15 +83,32 @@ export class StillReferenced extends Error {
   }
 }
 
+/** A field of the request and why it was refused, in the API's names. */
+export interface RefusedField { field: string, reason: string }
+
 /**
- * A write named rows that do not exist through `field` (the API's name for it). Thrown inside the
- * transaction that found out, so that the transaction rolls back.
+ * A write named rows that do not exist (or not the ones it must), each through a field of the
+ * request. Thrown inside the transaction that found out, so that the transaction rolls back.
  */
 export class UnknownReference extends Error {
-  constructor (readonly field: string, readonly what: string, readonly ids: readonly number[]) {
-    super(`No ${what} with id ${ids.join(', ')}.`)
+  constructor (message: string, readonly fields: readonly RefusedField[]) {
+    super(message)
     this.name = 'UnknownReference'
   }
+}
+
+/** `field` names `ids` of `what` that do not exist; none when `ids` is empty. */
+export const unknownIds = (field: string, what: string, ids: readonly number[]): UnknownReference[] =>
+  ids.length === 0
+    ? []
+    : [new UnknownReference(`No ${what} with id ${ids.join(', ')}.`, [{ field, reason: `no ${what} with id ${ids.join(', ')}` }])]
+
+/** Every unknown reference of one write in a single error, so the client learns every bad field at once. */
+export function throwUnknownReferences (references: readonly UnknownReference[]): void {
+  const [first, ...rest] = references
+  if (first === undefined) return
+  if (rest.length === 0) throw first
+  throw new UnknownReference(references.map((r) => r.message).join(' '), references.flatMap((r) => r.fields))
 }
 
 /**

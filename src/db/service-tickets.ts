@@ -7,11 +7,11 @@
 // which JSON.parse turns into a double, so inside the JSON they are cast to text as well.
 import { sql, type Kysely } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
-import { notFound } from '../errors.js'
 import { offsetOf, type PageRequest } from '../lib/pagination.js'
 import type { TicketStatus } from '../lib/ticket-workflow.js'
 import { compiledOnce } from './compiled-once.js'
 import { countRows, inPageOrder, pageWithTotal, planPage, type Page } from './paging.js'
+import { RowNotFound } from './pg-errors.js'
 import type { ActorRole, Database } from './schema.js'
 
 export interface TicketViewRow {
@@ -209,6 +209,6 @@ export async function findTicketView (db: Kysely<Database>, id: number): Promise
 /** The view of a ticket the caller knows exists (inside the transaction that wrote it). */
 export async function viewOf (trx: Kysely<Database>, id: number): Promise<TicketViewRow> {
   const view = await findTicketView(trx, id)
-  if (view === undefined) throw notFound('service ticket', id)
+  if (view === undefined) throw new RowNotFound('service ticket', id)
   return view
 }

@@ -14,9 +14,8 @@ export interface TicketEventRow {
 }
 
 /** The ticket's owner, or undefined when there is no such ticket: who may read its history. */
-export async function findTicketOwner (db: Kysely<Database>, ticketId: number): Promise<number | undefined> {
-  const row = await db.selectFrom('service_tickets').select('customer_id').where('id', '=', ticketId).executeTakeFirst()
-  return row?.customer_id
+export async function findTicketOwner (db: Kysely<Database>, ticketId: number): Promise<{ customer_id: number } | undefined> {
+  return await db.selectFrom('service_tickets').select('customer_id').where('id', '=', ticketId).executeTakeFirst()
 }
 
 /** One page of the ticket's events, in the order their writes committed (id ascending). */

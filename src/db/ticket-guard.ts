@@ -6,9 +6,10 @@
 // service_mechanics triggers update mechanics rows one at a time, so two transactions reaching the
 // same mechanics in different orders would deadlock on PostgreSQL (PGlite, one session, cannot).
 import { sql, type Kysely } from 'kysely'
-import { notFound, preconditionFailed, ticketLocked } from '../errors.js'
 import { isLocked, lockedReason, type TicketWrite } from '../lib/ticket-workflow.js'
+import { RowNotFound } from './pg-errors.js'
 import type { ActorRole, Database } from './schema.js'
+import { StaleTicket, TicketLocked } from './ticket-errors.js'
 import type { TicketViewRow } from './service-tickets.js'
 
 export interface Actor { role: ActorRole, id: number }
@@ -25,7 +26,7 @@ export const ticketETag = (id: number, version: number): string => `"ticket-${id
  * RFC 9110 §13.1.1: `*` matches any current ticket, otherwise one of the listed tags must equal
  * the current one by strong comparison (a weak `W/` tag never matches).
  */
-export function ifMatchHolds (header: string | undefined, current: string): boolean {
+function ifMatchHolds (header: string | undefined, current: string): boolean {
   if (header === undefined) return true
   return header.split(',').map((tag) => tag.trim()).some((tag) => tag === '*' || tag === current)
 }
@@ -33,7 +34,7 @@ export function ifMatchHolds (header: string | undefined, current: string): bool
 export function assertIfMatch (ticket: { id: number, version: number }, ifMatch: string | undefined): void {
   const current = ticketETag(ticket.id, ticket.version)
   if (!ifMatchHolds(ifMatch, current)) {
-    throw preconditionFailed(`Service ticket ${ticket.id} is at ${current}, which If-Match does not name; read it again.`)
+    throw new StaleTicket(`Service ticket ${ticket.id} is at ${current}, which If-Match does not name; read it again.`)
   }
 }
 
@@ -52,9 +53,9 @@ export async function lockTicketForWrite (trx: Kysely<Database>, id: number, wri
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst()
-  if (ticket === undefined) throw notFound('service ticket', id)
+  if (ticket === undefined) throw new RowNotFound('service ticket', id)
   assertIfMatch(ticket, ifMatch)
-  if (isLocked(ticket.status, write)) throw ticketLocked(`Service ticket ${id} is ${ticket.status}: ${lockedReason(write)}.`)
+  if (isLocked(ticket.status, write)) throw new TicketLocked(`Service ticket ${id} is ${ticket.status}: ${lockedReason(write)}.`)
   return ticket
 }
 

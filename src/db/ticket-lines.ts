@@ -3,10 +3,11 @@
 // that a concurrent transition is completing or cancelling: the transition waits for this
 // transaction, sees its version, and looks again.
 import { sql, type Kysely } from 'kysely'
-import { badRequest, HttpProblem, unknownReference } from '../errors.js'
 import { viewOf, type TicketViewRow } from './service-tickets.js'
 import { lockTicketForWrite, recordWrite, type WriteContext } from './ticket-guard.js'
+import { throwUnknownReferences, unknownIds } from './pg-errors.js'
 import type { Database } from './schema.js'
+import { InvalidTicketValue } from './ticket-errors.js'
 
 export interface MechanicsEdit {
   add_ids?: readonly number[] | undefined
@@ -15,15 +16,6 @@ export interface MechanicsEdit {
 
 /** ticket_parts.quantity is an int4; the sum of two adds must not overflow it into a 500. */
 const MAX_TICKET_PART_QUANTITY = 2_147_483_647
-
-/** All unknown references of one request in a single 422, so the client learns every bad field at once. */
-export function throwUnknown (problems: HttpProblem[]): void {
-  const [first, ...rest] = problems
-  if (first === undefined) return
-  if (rest.length === 0) throw first
-  throw new HttpProblem(first.status, first.title, problems.map((p) => p.message).join(' '), first.type,
-    problems.flatMap((p) => p.errors ?? []))
-}
 
 const ascending = (ids: readonly number[]): number[] => [...ids].sort((a, b) => a - b)
 
@@ -64,20 +56,18 @@ export async function editTicketMechanics (db: Kysely<Database>, ticketId: numbe
   const inBoth = add.filter((id) => remove.includes(id))
   if (inBoth.length > 0) {
     const reason = `mechanic ${inBoth.join(', ')} is in both add_ids and remove_ids`
-    throw badRequest(`Mechanic ${inBoth.join(', ')} cannot be both added and removed.`, [
-      { name: '/add_ids', in: 'body', reason },
-      { name: '/remove_ids', in: 'body', reason },
+    throw new InvalidTicketValue(`Mechanic ${inBoth.join(', ')} cannot be both added and removed.`, [
+      { field: 'add_ids', reason },
+      { field: 'remove_ids', reason },
     ])
   }
 
   return await db.transaction().execute(async (trx) => {
     await lockTicketForWrite(trx, ticketId, 'lines', context.ifMatch)
     const unknown = await lockMechanics(trx, [...add, ...remove])
-    const unknownAdds = unknown.filter((id) => add.includes(id))
-    const unknownRemoves = unknown.filter((id) => remove.includes(id))
-    throwUnknown([
-      ...(unknownAdds.length > 0 ? [unknownReference('add_ids', 'mechanic', unknownAdds)] : []),
-      ...(unknownRemoves.length > 0 ? [unknownReference('remove_ids', 'mechanic', unknownRemoves)] : []),
+    throwUnknownReferences([
+      ...unknownIds('add_ids', 'mechanic', unknown.filter((id) => add.includes(id))),
+      ...unknownIds('remove_ids', 'mechanic', unknown.filter((id) => remove.includes(id))),
     ])
 
     let removed: number[] = []
@@ -101,7 +91,7 @@ export async function addTicketPart (db: Kysely<Database>, ticketId: number, par
     await lockTicketForWrite(trx, ticketId, 'lines', context.ifMatch)
     // Key share: the part cannot be deleted before this line commits (that would be a foreign key error, not this 422).
     const part = await trx.selectFrom('inventory').select('id').where('id', '=', partId).forKeyShare().executeTakeFirst()
-    if (part === undefined) throw unknownReference('part_id', 'part', [partId])
+    throwUnknownReferences(unknownIds('part_id', 'part', part === undefined ? [partId] : []))
     // The conflict branch only updates while the sum fits in an int4; otherwise no row comes back.
     const line = await trx.insertInto('ticket_parts')
       .values({ ticket_id: ticketId, part_id: partId, quantity })
@@ -112,8 +102,8 @@ export async function addTicketPart (db: Kysely<Database>, ticketId: number, par
       .returning('quantity')
       .executeTakeFirst()
     if (line === undefined) {
-      throw badRequest(`Service ticket ${ticketId} cannot hold more than ${MAX_TICKET_PART_QUANTITY} of part ${partId}.`, [
-        { name: '/quantity', in: 'body', reason: `would take the part's quantity on the ticket past ${MAX_TICKET_PART_QUANTITY}` },
+      throw new InvalidTicketValue(`Service ticket ${ticketId} cannot hold more than ${MAX_TICKET_PART_QUANTITY} of part ${partId}.`, [
+        { field: 'quantity', reason: `would take the part's quantity on the ticket past ${MAX_TICKET_PART_QUANTITY}` },
       ])
     }
     await recordWrite(trx, ticketId, context.actor, 'part_added', { part_id: partId, quantity, line_quantity: line.quantity })
@@ -121,8 +111,8 @@ export async function addTicketPart (db: Kysely<Database>, ticketId: number, par
   })
 }
 
-/** Takes a part line off a ticket and returns the ticket's new version; 404 when the part is not on it. */
-export async function removeTicketPart (db: Kysely<Database>, ticketId: number, partId: number, context: WriteContext): Promise<number> {
+/** Takes a part line off a ticket and returns the ticket's new version; undefined (and nothing written) when the part is not on it. */
+export async function removeTicketPart (db: Kysely<Database>, ticketId: number, partId: number, context: WriteContext): Promise<number | undefined> {
   return await db.transaction().execute(async (trx) => {
     await lockTicketForWrite(trx, ticketId, 'lines', context.ifMatch)
     const removed = await trx.deleteFrom('ticket_parts')
@@ -130,7 +120,7 @@ export async function removeTicketPart (db: Kysely<Database>, ticketId: number, 
       .where('part_id', '=', partId)
       .returning('quantity')
       .executeTakeFirst()
-    if (removed === undefined) throw new HttpProblem(404, 'Not Found', `Part ${partId} is not on service ticket ${ticketId}.`)
+    if (removed === undefined) return undefined
     return await recordWrite(trx, ticketId, context.actor, 'part_removed', { part_id: partId, quantity: removed.quantity })
   })
 }

@@ -6,11 +6,12 @@
 // The version in the condition also pins the total that the reauthorization check and an
 // approval's authorized_total were computed from.
 import { sql, type Kysely } from 'kysely'
-import { conflict, illegalTransition, notFound, reauthorizationRequired } from '../errors.js'
 import { APPROVE_FROM, canTransition, DECLINE_FROM, TRANSITIONS, type TicketStatus } from '../lib/ticket-workflow.js'
 import { ticketTotal, viewOf, type TicketViewRow } from './service-tickets.js'
 import { appendEvent, assertIfMatch, type WriteContext } from './ticket-guard.js'
+import { RowNotFound } from './pg-errors.js'
 import type { Database } from './schema.js'
+import { IllegalTransition, ReauthorizationRequired, TicketContention } from './ticket-errors.js'
 
 /** Rounds of "read, decide, conditional update" before giving up under a storm of writes. */
 const MAX_ATTEMPTS = 50
@@ -35,12 +36,12 @@ async function readState (trx: Kysely<Database>, id: number): Promise<TicketStat
     ])
     .where('st.id', '=', id)
     .executeTakeFirst()
-  if (state === undefined) throw notFound('service ticket', id)
+  if (state === undefined) throw new RowNotFound('service ticket', id)
   return state
 }
 
 const refuse = (id: number, from: TicketStatus, to: string) =>
-  illegalTransition(`Service ticket ${id} cannot go from ${from} to ${to}.`, from, to, TRANSITIONS[from])
+  new IllegalTransition(`Service ticket ${id} cannot go from ${from} to ${to}.`, from, to, TRANSITIONS[from])
 
 type Decision = (state: TicketState) => {
   set: Record<string, unknown>
@@ -57,7 +58,7 @@ async function changeStatus (db: Kysely<Database>, id: number, context: WriteCon
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const view = await db.transaction().execute(async (trx) => {
       const state = await readState(trx, id)
-      if (visibleTo !== undefined && state.customer_id !== visibleTo) throw notFound('service ticket', id)
+      if (visibleTo !== undefined && state.customer_id !== visibleTo) throw new RowNotFound('service ticket', id)
       assertIfMatch(state, context.ifMatch)
       const { set, event, data } = decide(state)
       const updated = await trx.updateTable('service_tickets')
@@ -73,7 +74,7 @@ async function changeStatus (db: Kysely<Database>, id: number, context: WriteCon
     })
     if (view !== undefined) return view
   }
-  throw conflict(`Service ticket ${id} kept changing; try again.`)
+  throw new TicketContention(`Service ticket ${id} kept changing; try again.`)
 }
 
 /** POST /transitions: `to` must be in TRANSITIONS[from]; completing needs the total authorized. */
@@ -82,7 +83,7 @@ export async function transitionTicket (db: Kysely<Database>, id: number, to: Ti
     const from = state.status
     if (!canTransition(from, to)) throw refuse(id, from, to)
     if (to === 'completed' && state.exceeds_authorization) {
-      throw reauthorizationRequired(`Service ticket ${id} totals ${state.total} but ${state.authorized_total ?? '0.00'} is authorized; the customer must approve the difference first.`)
+      throw new ReauthorizationRequired(`Service ticket ${id} totals ${state.total} but ${state.authorized_total ?? '0.00'} is authorized; the customer must approve the difference first.`)
     }
     // Revising an approved ticket back to an estimate withdraws its approval.
     const clear = to === 'estimate' ? { authorized_total: null, authorized_at: null, authorized_by_role: null, authorized_by_id: null } : {}

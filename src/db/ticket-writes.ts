@@ -1,11 +1,12 @@
 // Opening, updating and deleting tickets. Each runs in one transaction with its event (see
 // ticket-guard.ts); the 400/404/412/422/409 are thrown inside it, which is what rolls it back.
 import type { Kysely } from 'kysely'
-import { badRequest, HttpProblem, PROBLEM_TYPES, unknownReference } from '../errors.js'
 import { viewOf, type TicketViewRow } from './service-tickets.js'
 import { appendEvent, lockTicketForWrite, recordWrite, type WriteContext } from './ticket-guard.js'
-import { assignMechanics, lockMechanics, throwUnknown } from './ticket-lines.js'
+import { assignMechanics, lockMechanics } from './ticket-lines.js'
+import { throwUnknownReferences, UnknownReference, unknownIds } from './pg-errors.js'
 import type { Database } from './schema.js'
+import { InvalidTicketValue } from './ticket-errors.js'
 import { vehicleForVin } from './vehicles.js'
 
 export interface TicketFields {
@@ -29,7 +30,7 @@ export interface NewTicket {
 }
 
 const vehicleMismatch = (field: 'vehicle_id' | 'vin', detail: string, reason: string) =>
-  new HttpProblem(422, 'Unprocessable Content', detail, PROBLEM_TYPES.unknownReference, [{ name: `/${field}`, in: 'body', reason }])
+  new UnknownReference(detail, [{ field, reason }])
 
 /** The vehicle a new ticket is for: the customer's `vehicle_id` (its VIN must equal `vin`, if sent), or the customer's vehicle with `vin`. */
 async function resolveVehicle (trx: Kysely<Database>, input: NewTicket): Promise<{ id: number, vin: string }> {
@@ -60,9 +61,9 @@ export async function insertTicket (db: Kysely<Database>, input: NewTicket, cont
       .forKeyShare()
       .executeTakeFirst()
     const unknownMechanics = await lockMechanics(trx, mechanicIds)
-    throwUnknown([
-      ...(customer === undefined ? [unknownReference('customer_id', 'customer', [input.customer_id])] : []),
-      ...(unknownMechanics.length > 0 ? [unknownReference('mechanic_ids', 'mechanic', unknownMechanics)] : []),
+    throwUnknownReferences([
+      ...unknownIds('customer_id', 'customer', customer === undefined ? [input.customer_id] : []),
+      ...unknownIds('mechanic_ids', 'mechanic', unknownMechanics),
     ])
     const vehicle = await resolveVehicle(trx, input)
 
@@ -93,8 +94,8 @@ export async function updateTicket (db: Kysely<Database>, id: number, fields: Ti
     const odometerIn = fields.odometer_in ?? ticket.odometer_in
     const odometerOut = fields.odometer_out ?? ticket.odometer_out
     if (odometerIn !== null && odometerOut !== null && odometerOut < odometerIn) {
-      throw badRequest(`odometer_out (${odometerOut}) is below odometer_in (${odometerIn}).`, [
-        { name: '/odometer_out', in: 'body', reason: `must not be below odometer_in (${odometerIn})` },
+      throw new InvalidTicketValue(`odometer_out (${odometerOut}) is below odometer_in (${odometerIn}).`, [
+        { field: 'odometer_out', reason: `must not be below odometer_in (${odometerIn})` },
       ])
     }
     const vehicleId = fields.vin === ticket.vin ? ticket.vehicle_id : await vehicleForVin(trx, ticket.customer_id, fields.vin)

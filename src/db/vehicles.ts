@@ -1,10 +1,9 @@
 // Every query on vehicles. A customer holds a VIN at most once (vehicles_customer_id_vin_key);
 // tickets reference vehicles with NO ACTION, so a vehicle in use cannot be deleted.
 import type { Kysely } from 'kysely'
-import { conflict, unknownReference } from '../errors.js'
 import { offsetOf, type PageRequest } from '../lib/pagination.js'
 import { countRows, inPageOrder, pageWithTotal, planPage, type Page } from './paging.js'
-import { isMissingReference, isStillReferenced, isUniqueViolation } from './pg-errors.js'
+import { DuplicateValue, isMissingReference, isUniqueViolation, rethrowStillReferenced, unknownIds, throwUnknownReferences } from './pg-errors.js'
 import type { Database, VehicleRow } from './schema.js'
 
 /** A vehicle as written: every column but the generated ones (a full replacement on update). */
@@ -18,18 +17,15 @@ export interface VehicleFilter {
 
 const COLUMNS = ['id', 'customer_id', 'vin', 'year', 'make', 'model', 'license_plate', 'created_at'] as const
 
-function rethrowVehicleConflict (err: unknown, customerId: number): never {
-  if (isUniqueViolation(err, 'vehicles_customer_id_vin_key')) throw conflict(`Customer ${customerId} already holds a vehicle with this VIN.`)
-  if (isMissingReference(err, 'vehicles_customer_id_fkey')) throw unknownReference('customer_id', 'customer', [customerId])
+const rethrowVehicleConflict = (customerId: number) => (err: unknown): never => {
+  if (isUniqueViolation(err, 'vehicles_customer_id_vin_key')) throw new DuplicateValue('vin', `Customer ${customerId} already holds a vehicle with this VIN.`)
+  if (isMissingReference(err, 'vehicles_customer_id_fkey')) throwUnknownReferences(unknownIds('customer_id', 'customer', [customerId]))
   throw err
 }
 
 export async function insertVehicle (db: Kysely<Database>, values: VehicleValues): Promise<VehicleRow> {
-  try {
-    return await db.insertInto('vehicles').values(pick(values)).returning(COLUMNS).executeTakeFirstOrThrow()
-  } catch (err) {
-    return rethrowVehicleConflict(err, values.customer_id)
-  }
+  return await db.insertInto('vehicles').values(pick(values)).returning(COLUMNS).executeTakeFirstOrThrow()
+    .catch(rethrowVehicleConflict(values.customer_id))
 }
 
 const pick = ({ customer_id, vin, year, make, model, license_plate }: VehicleValues): VehicleValues =>
@@ -37,26 +33,19 @@ const pick = ({ customer_id, vin, year, make, model, license_plate }: VehicleVal
 
 /** Undefined when no vehicle has that id. */
 export async function updateVehicle (db: Kysely<Database>, id: number, values: VehicleValues): Promise<VehicleRow | undefined> {
-  try {
-    return await db.updateTable('vehicles').set(pick(values)).where('id', '=', id).returning(COLUMNS).executeTakeFirst()
-  } catch (err) {
-    return rethrowVehicleConflict(err, values.customer_id)
-  }
+  return await db.updateTable('vehicles').set(pick(values)).where('id', '=', id).returning(COLUMNS).executeTakeFirst()
+    .catch(rethrowVehicleConflict(values.customer_id))
 }
 
 export async function findVehicle (db: Kysely<Database>, id: number): Promise<VehicleRow | undefined> {
   return await db.selectFrom('vehicles').select(COLUMNS).where('id', '=', id).executeTakeFirst()
 }
 
-/** False when no vehicle has that id; 409 while a ticket references it. */
+/** False when no vehicle has that id; StillReferenced while a ticket references it. */
 export async function deleteVehicle (db: Kysely<Database>, id: number): Promise<boolean> {
-  try {
-    const result = await db.deleteFrom('vehicles').where('id', '=', id).executeTakeFirst()
-    return result.numDeletedRows > 0n
-  } catch (err) {
-    if (isStillReferenced(err, 'service_tickets_vehicle_id_fkey')) throw conflict(`Vehicle ${id} still has service tickets.`)
-    throw err
-  }
+  const result = await db.deleteFrom('vehicles').where('id', '=', id).executeTakeFirst()
+    .catch(rethrowStillReferenced('service_tickets_vehicle_id_fkey', `Vehicle ${id} still has service tickets.`))
+  return result.numDeletedRows > 0n
 }
 
 function matchingVehicles (db: Kysely<Database>, filter: VehicleFilter) {

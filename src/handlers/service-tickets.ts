@@ -7,13 +7,13 @@ import { findTicketView, listTicketViews, type TicketFilter } from '../db/servic
 import { ticketETag } from '../db/ticket-guard.js'
 import { addTicketPart, editTicketMechanics, removeTicketPart } from '../db/ticket-lines.js'
 import { deleteTicket, insertTicket, updateTicket } from '../db/ticket-writes.js'
-import { badRequest, notFound } from '../errors.js'
-import { paginated, type PageRequest } from '../lib/pagination.js'
+import { badRequest, found, HttpProblem } from '../errors.js'
+import { listAnswer, type ListRequest } from '../lib/pagination.js'
 import { callerId } from '../plugins/auth.js'
 import { matchesIfNoneMatch } from '../plugins/caching.js'
 import { ticketReply, toServiceTicket } from '../views/service-tickets.js'
 import type { Deps } from './deps.js'
-import { ifNoneMatch, ticketFilter, writeContext } from './ticket-requests.js'
+import { ifNoneMatch, ticketFilter, visibleTo, writeContext } from './ticket-requests.js'
 
 type ServiceTicketHandlers = Pick<Handlers,
   'createServiceTicket' | 'listServiceTickets' | 'getServiceTicket' | 'updateServiceTicket' | 'deleteServiceTicket' |
@@ -21,11 +21,10 @@ type ServiceTicketHandlers = Pick<Handlers,
 
 export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
   /** A list answer; `owner` narrows it to the caller, and a filter naming someone else finds nothing. */
-  const list = async (url: string, query: PageRequest, filter: TicketFilter, owner?: { field: 'customerId' | 'mechanicId', id: number }) => {
-    if (owner !== undefined && filter[owner.field] !== undefined && filter[owner.field] !== owner.id) return paginated(url, query, [], 0)
+  const list = async (req: ListRequest, filter: TicketFilter, owner?: { field: 'customerId' | 'mechanicId', id: number }) => {
+    if (owner !== undefined && filter[owner.field] !== undefined && filter[owner.field] !== owner.id) return listAnswer(req, { rows: [], total: 0 }, toServiceTicket)
     const scoped = owner === undefined ? filter : { ...filter, [owner.field]: owner.id }
-    const { rows, total } = await listTicketViews(db, scoped, query)
-    return paginated(url, query, rows.map(toServiceTicket), total)
+    return listAnswer(req, await listTicketViews(db, scoped, req.query), toServiceTicket)
   }
 
   return {
@@ -41,16 +40,12 @@ export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
     },
 
     async listServiceTickets (req) {
-      return await list(req.url, req.query, ticketFilter(req.query))
+      return await list(req, ticketFilter(req.query))
     },
 
     async getServiceTicket (req) {
       const id = req.params.ticket_id
-      const row = await findTicketView(db, id)
-      // Another customer's ticket answers exactly like a missing one, so ticket ids cannot be probed.
-      if (row === undefined || (req.user.role === 'customer' && row.customer_id !== callerId(req))) {
-        throw notFound('service ticket', id)
-      }
+      const row = found(visibleTo(req, await findTicketView(db, id)), 'service ticket', id)
       const etag = ticketETag(row.id, row.version)
       if (matchesIfNoneMatch(ifNoneMatch(req), etag, true)) return { status: 304, headers: { etag } }
       return ticketReply(200, row)
@@ -77,16 +72,18 @@ export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
 
     async removeTicketPart (req) {
       const id = req.params.ticket_id
-      const version = await removeTicketPart(db, id, req.params.part_id, writeContext(req))
+      const partId = req.params.part_id
+      const version = await removeTicketPart(db, id, partId, writeContext(req))
+      if (version === undefined) throw new HttpProblem(404, 'Not Found', `Part ${partId} is not on service ticket ${id}.`)
       return { status: 204, headers: { etag: ticketETag(id, version) } }
     },
 
     async listMyCustomerTickets (req) {
-      return await list(req.url, req.query, ticketFilter(req.query), { field: 'customerId', id: callerId(req) })
+      return await list(req, ticketFilter(req.query), { field: 'customerId', id: callerId(req) })
     },
 
     async listMyMechanicTickets (req) {
-      return await list(req.url, req.query, ticketFilter(req.query), { field: 'mechanicId', id: callerId(req) })
+      return await list(req, ticketFilter(req.query), { field: 'mechanicId', id: callerId(req) })
     },
   }
 }

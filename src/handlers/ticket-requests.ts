@@ -1,5 +1,5 @@
-// What ticket handlers read off a request besides its validated body: who is writing, the
-// conditional headers, and the list filters.
+// What ticket and vehicle handlers read off a request besides its validated body: who is writing,
+// what they may see, the conditional headers, and the list filters.
 import type { FastifyRequest } from 'fastify'
 import type { TicketFilter } from '../db/service-tickets.js'
 import type { WriteContext } from '../db/ticket-guard.js'
@@ -10,6 +10,13 @@ const headerValue = (req: FastifyRequest, name: string): string | undefined => {
   const value = req.headers[name]
   return Array.isArray(value) ? value.join(', ') : value
 }
+
+/**
+ * `row` if the caller may see it: a customer sees only their own rows, and another customer's
+ * answers exactly as a missing one does (undefined), so that ids cannot be probed.
+ */
+export const visibleTo = <R extends { customer_id: number }>(req: FastifyRequest, row: R | undefined): R | undefined =>
+  row !== undefined && (req.user.role !== 'customer' || row.customer_id === callerId(req)) ? row : undefined
 
 /** The caller as the ticket's history records them, and the If-Match they sent. */
 export const writeContext = (req: FastifyRequest): WriteContext =>

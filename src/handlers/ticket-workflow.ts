@@ -4,13 +4,12 @@
 import type { Handlers } from '../../generated/handlers.js'
 import { findTicketOwner, listTicketEvents } from '../db/ticket-events.js'
 import { recordApproval, transitionTicket } from '../db/ticket-status.js'
-import { notFound } from '../errors.js'
-import { paginated } from '../lib/pagination.js'
-import { callerId } from '../plugins/auth.js'
+import { found } from '../errors.js'
+import { listAnswer } from '../lib/pagination.js'
 import { ticketReply } from '../views/service-tickets.js'
 import { toTicketEvent } from '../views/ticket-events.js'
 import type { Deps } from './deps.js'
-import { writeContext } from './ticket-requests.js'
+import { visibleTo, writeContext } from './ticket-requests.js'
 
 type TicketWorkflowHandlers = Pick<Handlers, 'recordTicketApproval' | 'transitionServiceTicket' | 'listTicketEvents'>
 
@@ -28,10 +27,8 @@ export function ticketWorkflowHandlers ({ db }: Deps): TicketWorkflowHandlers {
 
     async listTicketEvents (req) {
       const id = req.params.ticket_id
-      const owner = await findTicketOwner(db, id)
-      if (owner === undefined || (req.user.role === 'customer' && owner !== callerId(req))) throw notFound('service ticket', id)
-      const { rows, total } = await listTicketEvents(db, id, req.query)
-      return paginated(req.url, req.query, rows.map(toTicketEvent), total)
+      found(visibleTo(req, await findTicketOwner(db, id)), 'service ticket', id)
+      return listAnswer(req, await listTicketEvents(db, id, req.query), toTicketEvent)
     },
   }
 }

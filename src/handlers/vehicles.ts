@@ -5,12 +5,13 @@ import type { Handlers } from '../../generated/handlers.js'
 import { findCustomerById } from '../db/customers.js'
 import { listVehicleTicketViews } from '../db/service-tickets.js'
 import { deleteVehicle, findVehicle, insertVehicle, listVehicles, updateVehicle, type VehicleValues } from '../db/vehicles.js'
-import { badRequest, forbidden, notFound } from '../errors.js'
-import { paginated } from '../lib/pagination.js'
+import { badRequest, forbidden, found } from '../errors.js'
+import { listAnswer } from '../lib/pagination.js'
 import { callerId } from '../plugins/auth.js'
 import { toServiceTicket } from '../views/service-tickets.js'
 import { toVehicle } from '../views/vehicles.js'
 import type { Deps } from './deps.js'
+import { visibleTo } from './ticket-requests.js'
 
 type VehicleHandlers = Pick<Handlers,
   'createVehicle' | 'listVehicles' | 'getVehicle' | 'updateVehicle' | 'deleteVehicle' | 'listCustomerVehicles' | 'listVehicleTickets'>
@@ -37,12 +38,7 @@ function vehicleValues (body: VehicleBody): VehicleValues {
 const viewer = (req: FastifyRequest): number | undefined => req.user.role === 'customer' ? callerId(req) : undefined
 
 export function vehicleHandlers ({ db }: Deps): VehicleHandlers {
-  const visibleVehicle = async (req: FastifyRequest, id: number) => {
-    const row = await findVehicle(db, id)
-    const customer = viewer(req)
-    if (row === undefined || (customer !== undefined && row.customer_id !== customer)) throw notFound('vehicle', id)
-    return row
-  }
+  const visibleVehicle = async (req: FastifyRequest, id: number) => found(visibleTo(req, await findVehicle(db, id)), 'vehicle', id)
 
   return {
     async createVehicle (req) {
@@ -52,8 +48,7 @@ export function vehicleHandlers ({ db }: Deps): VehicleHandlers {
 
     async listVehicles (req) {
       const { customer_id, vin, license_plate } = req.query
-      const { rows, total } = await listVehicles(db, { customerId: customer_id, vin, licensePlate: license_plate }, req.query)
-      return paginated(req.url, req.query, rows.map(toVehicle), total)
+      return listAnswer(req, await listVehicles(db, { customerId: customer_id, vin, licensePlate: license_plate }, req.query), toVehicle)
     },
 
     async getVehicle (req) {
@@ -62,14 +57,12 @@ export function vehicleHandlers ({ db }: Deps): VehicleHandlers {
 
     async updateVehicle (req) {
       const id = req.params.vehicle_id
-      const row = await updateVehicle(db, id, vehicleValues(req.body))
-      if (row === undefined) throw notFound('vehicle', id)
-      return { status: 200, body: toVehicle(row) }
+      return { status: 200, body: toVehicle(found(await updateVehicle(db, id, vehicleValues(req.body)), 'vehicle', id)) }
     },
 
     async deleteVehicle (req) {
       const id = req.params.vehicle_id
-      if (!await deleteVehicle(db, id)) throw notFound('vehicle', id)
+      found(await deleteVehicle(db, id), 'vehicle', id)
       return { status: 204 }
     },
 
@@ -77,15 +70,13 @@ export function vehicleHandlers ({ db }: Deps): VehicleHandlers {
       const id = req.params.customer_id
       // As GET /customers/{id}: another customer's id is 403 whether or not it exists.
       if (viewer(req) !== undefined && viewer(req) !== id) throw forbidden('A customer may only list their own vehicles.')
-      if (await findCustomerById(db, id) === undefined) throw notFound('customer', id)
-      const { rows, total } = await listVehicles(db, { customerId: id }, req.query)
-      return paginated(req.url, req.query, rows.map(toVehicle), total)
+      found(await findCustomerById(db, id), 'customer', id)
+      return listAnswer(req, await listVehicles(db, { customerId: id }, req.query), toVehicle)
     },
 
     async listVehicleTickets (req) {
       const vehicle = await visibleVehicle(req, req.params.vehicle_id)
-      const { rows, total } = await listVehicleTicketViews(db, vehicle.id, viewer(req), req.query)
-      return paginated(req.url, req.query, rows.map(toServiceTicket), total)
+      return listAnswer(req, await listVehicleTicketViews(db, vehicle.id, viewer(req), req.query), toServiceTicket)
     },
   }
 }

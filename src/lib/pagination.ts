@@ -1,7 +1,7 @@
 // Page arithmetic and the RFC 8288 Link header shared by every list operation.
 import type { components } from '../../generated/api.js'
 
-export type PageMeta = components['schemas']['PageMeta']
+type PageMeta = components['schemas']['PageMeta']
 
 export interface PageRequest { page: number, per_page: number }
 
@@ -18,7 +18,7 @@ function pageMeta ({ page, per_page: perPage }: PageRequest, total: number): Pag
  * and every cached copy of it. `prev`/`next` are left out where there is no such page; `first`
  * and `last` always point at a page.
  */
-export function linkHeader (url: string, meta: PageMeta, query: Readonly<Record<string, unknown>> = {}): string {
+function linkHeader (url: string, meta: PageMeta, query: Readonly<Record<string, unknown>> = {}): string {
   const path = url.split('?', 1)[0] ?? '/'
   const params = new URLSearchParams()
   for (const [name, value] of Object.entries(query)) {
@@ -38,13 +38,11 @@ export function linkHeader (url: string, meta: PageMeta, query: Readonly<Record<
   return links.join(', ')
 }
 
-/** A list answer for `req`: a repository's page of rows, each shown through `view`. */
-export function listAnswer<R, T> (req: { url: string, query: PageRequest }, page: { rows: R[], total: number }, view: (row: R) => T) {
-  return paginated(req.url, req.query, page.rows.map(view), page.total)
-}
+/** What a list answer needs of its request: the path, and the validated query. */
+export interface ListRequest { url: string, query: PageRequest }
 
-/** The body and Link header of a list answer; `request` is the validated query (req.query). */
-export function paginated<T> (url: string, request: PageRequest, data: T[], total: number) {
-  const meta = pageMeta(request, total)
-  return { status: 200 as const, body: { data, meta }, headers: { link: linkHeader(url, meta, request as unknown as Record<string, unknown>) } }
+/** A list answer for `req`: a repository's page of rows, each shown through `view`. */
+export function listAnswer<R, T> ({ url, query }: ListRequest, page: { rows: R[], total: number }, view: (row: R) => T) {
+  const meta = pageMeta(query, page.total)
+  return { status: 200 as const, body: { data: page.rows.map(view), meta }, headers: { link: linkHeader(url, meta, query as unknown as Record<string, unknown>) } }
 }
