@@ -41,7 +41,7 @@ export function planPage (total: number, page: PageRequest, direction: 'asc' | '
 }
 
 /** Applies a plan's row order to rows read in plan.direction. */
-export const inPageOrder = <R>(rows: R[], plan: PagePlan): R[] => plan.reversed ? rows.reverse() : rows
+const inPageOrder = <R>(rows: R[], plan: PagePlan): R[] => plan.reversed ? rows.reverse() : rows
 
 /**
  * The plan as a select's `id` order, limit and offset, for Kysely's `$call`:
@@ -72,16 +72,24 @@ export async function listPage<R> (
   return { rows: inPageOrder(await read(plan), plan), total }
 }
 
+/** The LIMIT and OFFSET of a filtered list's page. */
+export interface PageWindow { limit: number, offset: number }
+
 /**
- * For filtered lists (no maintained count): the page's rows carry `count(*) over ()`, so rows and
- * total arrive in one round trip; only a page past the end needs a second query to count.
+ * One page of a filtered list (no maintained count), and how many rows `matching` selects. `read`
+ * runs the page's query in the window with `count(*) over ()` as `total_count` beside each row, so
+ * rows and total arrive in one round trip; only a page past the end needs a second query to count.
  */
-export async function pageWithTotal<R extends { total_count: number }> (
-  rows: R[],
-  offset: number,
-  countAll: () => Promise<number>,
+export async function filteredPage<TB extends keyof Database, R extends { total_count: number }> (
+  matching: SelectQueryBuilder<Database, TB, object>,
+  page: PageRequest,
+  read: (window: PageWindow) => Promise<R[]>,
 ): Promise<Page<R>> {
+  const window = { limit: page.per_page, offset: offsetOf(page) }
+  const rows = await read(window)
   const first = rows[0]
   if (first !== undefined) return { rows, total: first.total_count }
-  return { rows, total: offset === 0 ? 0 : await countAll() }
+  if (window.offset === 0) return { rows, total: 0 }
+  const { count } = await matching.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
+  return { rows, total: count }
 }

@@ -7,10 +7,10 @@
 // which JSON.parse turns into a double, so inside the JSON they are cast to text as well.
 import { sql, type Kysely } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
-import { offsetOf, type PageRequest } from '../lib/pagination.js'
+import type { PageRequest } from '../lib/pagination.js'
 import type { TicketStatus } from '../lib/ticket-workflow.js'
 import { compiledOnce } from './compiled-once.js'
-import { countRows, inPageOrder, pageWithTotal, planPage, type Page } from './paging.js'
+import { byPlan, filteredPage, listPage, type Page, type PageWindow } from './paging.js'
 import { RowNotFound } from './pg-errors.js'
 import type { ActorRole, Database } from './schema.js'
 
@@ -109,69 +109,51 @@ function matchingTickets (db: Kysely<Database>, filter: TicketFilter) {
   return query
 }
 
-/**
- * One page of a customer's or a mechanic's ticket views, newest first, with the matching count
- * beside each row. The page is picked (and counted) first, so the views' subqueries run for its rows
- * only. `my-tickets` runs on every customer visit, so the query is compiled once (compiled-once.ts).
- */
-function ownedTicketPage (filter: 'customerId' | 'mechanicId') {
-  return compiledOnce(['owner', 'limit', 'offset'], (db: Kysely<Database>, { owner, limit, offset }) => {
-    const pageIds = matchingTickets(db, { [filter]: owner })
-      .select((eb) => ['id', eb.fn.countAll<number>().over().as('total_count')])
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .offset(offset)
-    return ticketViews(db)
-      .innerJoin(pageIds.as('page'), 'page.id', 'st.id')
-      .select('page.total_count')
-      .orderBy('st.id', 'desc')
-  })
+/** The views of one window of the matching tickets, newest first, each with the matching count. */
+function newestViews (db: Kysely<Database>, filter: TicketFilter, { limit, offset }: PageWindow) {
+  const pageIds = matchingTickets(db, filter)
+    .select((eb) => ['id', eb.fn.countAll<number>().over().as('total_count')])
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .offset(offset)
+  return ticketViews(db)
+    .innerJoin(pageIds.as('page'), 'page.id', 'st.id')
+    .select('page.total_count')
+    .orderBy('st.id', 'desc')
 }
+
+/**
+ * A customer's or a mechanic's page of ticket views. The page is picked (and counted) first, so
+ * the views' subqueries run for its rows only. `my-tickets` runs on every customer visit, so the
+ * query is compiled once (compiled-once.ts).
+ */
+const ownedTicketPage = (filter: 'customerId' | 'mechanicId') =>
+  compiledOnce(['owner', 'limit', 'offset'], (db: Kysely<Database>, { owner, limit, offset }) =>
+    newestViews(db, { [filter]: owner }, { limit, offset }))
 
 const customerTicketPage = ownedTicketPage('customerId')
 const mechanicTicketPage = ownedTicketPage('mechanicId')
 
 const isEmpty = (filter: TicketFilter): boolean => Object.values(filter).every((value) => value === undefined)
 
-/** One page of ticket views, newest first. */
+/**
+ * One page of ticket views, newest first. Every ticket: the total comes from the maintained count,
+ * and far pages are read from the end.
+ */
 export async function listTicketViews (db: Kysely<Database>, filter: TicketFilter, page: PageRequest): Promise<Page<TicketViewRow>> {
-  if (isEmpty(filter)) return await listAllTicketViews(db, page)
-  const offset = offsetOf(page)
+  if (isEmpty(filter)) {
+    return await listPage(db, 'service_tickets', page, async (plan) => await ticketViews(db)
+      .innerJoin(db.selectFrom('service_tickets').select('id').$call(byPlan(plan)).as('page'), 'page.id', 'st.id')
+      .orderBy('st.id', plan.direction)
+      .execute(), 'desc')
+  }
   const { customerId, mechanicId } = filter
   const onlyOwner = isEmpty({ ...filter, customerId: undefined, mechanicId: undefined }) && (customerId === undefined) !== (mechanicId === undefined)
-  let rows: Array<TicketViewRow & { total_count: number }>
-  if (onlyOwner) {
-    const values = { owner: customerId ?? mechanicId ?? 0, limit: page.per_page, offset }
-    rows = (await db.executeQuery((customerId !== undefined ? customerTicketPage : mechanicTicketPage)(db, values))).rows
-  } else {
-    const pageIds = matchingTickets(db, filter)
-      .select((eb) => ['id', eb.fn.countAll<number>().over().as('total_count')])
-      .orderBy('id', 'desc')
-      .limit(page.per_page)
-      .offset(offset)
-    rows = await ticketViews(db).innerJoin(pageIds.as('page'), 'page.id', 'st.id')
-      .select('page.total_count').orderBy('st.id', 'desc').execute()
-  }
-  return await pageWithTotal(rows, offset, async () => {
-    const { count } = await matchingTickets(db, filter)
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .executeTakeFirstOrThrow()
-    return count
+  return await filteredPage(matchingTickets(db, filter), page, async (window) => {
+    if (!onlyOwner) return await newestViews(db, filter, window).execute()
+    const values = { owner: customerId ?? mechanicId ?? 0, ...window }
+    return (await db.executeQuery((customerId !== undefined ? customerTicketPage : mechanicTicketPage)(db, values))).rows
   })
-}
-
-/** Every ticket: the total comes from the maintained count, and far pages are read from the end. */
-async function listAllTicketViews (db: Kysely<Database>, page: PageRequest): Promise<Page<TicketViewRow>> {
-  const total = await countRows(db, 'service_tickets')
-  const plan = planPage(total, page, 'desc')
-  if (plan === undefined) return { rows: [], total }
-  const pageIds = db.selectFrom('service_tickets').select('id')
-    .orderBy('id', plan.direction).limit(plan.limit).offset(plan.offset)
-  const rows = await ticketViews(db)
-    .innerJoin(pageIds.as('page'), 'page.id', 'st.id')
-    .orderBy('st.id', plan.direction)
-    .execute()
-  return { rows: inPageOrder(rows, plan), total }
 }
 
 /**
@@ -179,22 +161,19 @@ async function listAllTicketViews (db: Kysely<Database>, page: PageRequest): Pro
  * (vehicle_id, service_date desc, id desc). `customerId` keeps only that customer's tickets.
  */
 export async function listVehicleTicketViews (db: Kysely<Database>, vehicleId: number, customerId: number | undefined, page: PageRequest): Promise<Page<TicketViewRow>> {
-  const offset = offsetOf(page)
-  const filter = { vehicleId, customerId }
-  const pageIds = matchingTickets(db, filter)
-    .select((eb) => ['id', 'service_date', eb.fn.countAll<number>().over().as('total_count')])
-    .orderBy('service_date', 'desc')
-    .orderBy('id', 'desc')
-    .limit(page.per_page)
-    .offset(offset)
-  const rows = await ticketViews(db).innerJoin(pageIds.as('page'), 'page.id', 'st.id')
-    .select('page.total_count')
-    .orderBy('page.service_date', 'desc')
-    .orderBy('st.id', 'desc')
-    .execute()
-  return await pageWithTotal(rows, offset, async () => {
-    const { count } = await matchingTickets(db, filter).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
-    return count
+  const matching = matchingTickets(db, { vehicleId, customerId })
+  return await filteredPage(matching, page, async ({ limit, offset }) => {
+    const pageIds = matching
+      .select((eb) => ['id', 'service_date', eb.fn.countAll<number>().over().as('total_count')])
+      .orderBy('service_date', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .offset(offset)
+    return await ticketViews(db).innerJoin(pageIds.as('page'), 'page.id', 'st.id')
+      .select('page.total_count')
+      .orderBy('page.service_date', 'desc')
+      .orderBy('st.id', 'desc')
+      .execute()
   })
 }
 

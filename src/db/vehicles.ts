@@ -1,8 +1,8 @@
 // Every query on vehicles. A customer holds a VIN at most once (vehicles_customer_id_vin_key);
 // tickets reference vehicles with NO ACTION, so a vehicle in use cannot be deleted.
 import type { Kysely } from 'kysely'
-import { offsetOf, type PageRequest } from '../lib/pagination.js'
-import { countRows, inPageOrder, pageWithTotal, planPage, type Page } from './paging.js'
+import type { PageRequest } from '../lib/pagination.js'
+import { byPlan, filteredPage, listPage, type Page } from './paging.js'
 import { DuplicateValue, isMissingReference, isUniqueViolation, rethrowStillReferenced, unknownIds, throwUnknownReferences } from './pg-errors.js'
 import type { Database, VehicleRow } from './schema.js'
 
@@ -61,21 +61,12 @@ function matchingVehicles (db: Kysely<Database>, filter: VehicleFilter) {
 /** One page, oldest first. Unfiltered, the total is the maintained count. */
 export async function listVehicles (db: Kysely<Database>, filter: VehicleFilter, page: PageRequest): Promise<Page<VehicleRow>> {
   if (filter.customerId === undefined && filter.vin === undefined && filter.licensePlate === undefined) {
-    const total = await countRows(db, 'vehicles')
-    const plan = planPage(total, page)
-    if (plan === undefined) return { rows: [], total }
-    const rows = await db.selectFrom('vehicles').select(COLUMNS)
-      .orderBy('id', plan.direction).limit(plan.limit).offset(plan.offset).execute()
-    return { rows: inPageOrder(rows, plan), total }
+    return await listPage(db, 'vehicles', page, (plan) => db.selectFrom('vehicles').select(COLUMNS).$call(byPlan(plan)).execute())
   }
-  const offset = offsetOf(page)
-  const rows = await matchingVehicles(db, filter)
+  const matching = matchingVehicles(db, filter)
+  return await filteredPage(matching, page, async ({ limit, offset }) => await matching
     .select((eb) => [...COLUMNS, eb.fn.countAll<number>().over().as('total_count')])
-    .orderBy('id').limit(page.per_page).offset(offset).execute()
-  return await pageWithTotal(rows, offset, async () => {
-    const { count } = await matchingVehicles(db, filter).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
-    return count
-  })
+    .orderBy('id').limit(limit).offset(offset).execute())
 }
 
 /**
