@@ -11,7 +11,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** A secret shorter than this is refused: HS256 wants at least 256 bits. */
 export const MIN_SECRET_LENGTH = 32
 /** The longest JWT_EXPIRES_IN: a stolen token is good for a day at most. */
-export const MAX_TOKEN_LIFETIME_SECONDS = 86_400
+const MAX_TOKEN_LIFETIME_SECONDS = 86_400
 const NODE_ENVS = ['development', 'test', 'production'] as const
 
 const schema = {

@@ -41,7 +41,7 @@ interface InventoryTable {
   created_at: CreatedAt
 }
 
-export interface VehicleTable {
+interface VehicleTable {
   id: Id
   customer_id: number
   vin: string
@@ -53,10 +53,10 @@ export interface VehicleTable {
 }
 
 /** One of the CHECK constraint's statuses; src/lib/ticket-workflow.ts names them and their order. */
-export type TicketStatusColumn = 'estimate' | 'approved' | 'in_progress' | 'completed' | 'invoiced' | 'paid' | 'cancelled'
+type TicketStatusColumn = 'estimate' | 'approved' | 'in_progress' | 'completed' | 'invoiced' | 'paid' | 'cancelled'
 export type ActorRole = 'customer' | 'mechanic'
 
-export interface ServiceTicketTable {
+interface ServiceTicketTable {
   id: Id
   customer_id: number
   vehicle_id: number
@@ -76,7 +76,7 @@ export interface ServiceTicketTable {
 }
 
 /** One successful write to a ticket, written in the same transaction as the write. */
-export interface TicketEventTable {
+interface TicketEventTable {
   /** int8, which both drivers return as a number (see connect.ts). */
   id: GeneratedAlways<number>
   ticket_id: number

@@ -37,7 +37,7 @@ const inProcessBytes = (key: string, value: CachedResponse): number =>
  * an answer above a sixteenth of the budget is served but not kept, so one large answer cannot
  * push out everything else.
  */
-export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
+const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
 
 /** In this process: at most maxBytes of answers, the least recently used evicted first. */
 export class MemoryResponseCache implements ResponseCache {

@@ -8,7 +8,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 
 /** The operations whose answers are compressed. */
-export const COMPRESSED_OPERATIONS: ReadonlySet<string> = new Set(['getDocs'])
+const COMPRESSED_OPERATIONS: ReadonlySet<string> = new Set(['getDocs'])
 
 async function compression (app: FastifyInstance): Promise<void> {
   // Before the plugin's own onRoute hook, which reads the route's `compress` option.
