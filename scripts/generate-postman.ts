@@ -30,13 +30,14 @@ interface Schema {
 /** Every operationId exactly once: set up, then reads, then updates, then deletes in dependency order. */
 const RUN_ORDER = [
   // set up: accounts, a part, a ticket that uses them
-  'createCustomer', 'loginCustomer', 'loginMechanic', 'createMechanic', 'createPart',
+  'createCustomer', 'loginCustomer', 'loginMechanic', 'createMechanic', 'createPart', 'countPartStock', 'receiveStock',
   'createServiceTicket', 'addTicketPart', 'editTicketMechanics',
   // reads
   'getHealth', 'getOpenApi', 'getDocs', 'listCustomers', 'getCustomer', 'listMyCustomerTickets', 'listMechanics', 'getMechanic',
   'getMechanicRanking', 'listMyMechanicTickets', 'listServiceTickets', 'getServiceTicket', 'listParts', 'getPart',
+  'getPartStock', 'listStockMovements', 'listStock', 'getShopSettings',
   // updates
-  'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart',
+  'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart', 'updateShopSettings',
   // deletes, children first
   'removeTicketPart', 'deleteServiceTicket', 'deletePart', 'deleteCustomer', 'deleteMechanic',
 ] as const
@@ -53,6 +54,9 @@ const BODY_VARIABLES: Record<string, Record<string, string>> = {
   editTicketMechanics: { add_ids: '[{{myMechanicId}}]', remove_ids: '[{{mechanicId}}]' },
   addTicketPart: { part_id: '{{partId}}' },
 }
+
+/** Values for the required header parameters a request sends. */
+const HEADER_VALUES: Record<string, string> = { 'Idempotency-Key': '{{$guid}}' }
 
 /** Response fields this run keeps for later requests: operationId → variable → body field. */
 const STORE: Record<string, Record<string, string>> = {
@@ -149,7 +153,9 @@ function request (o: Operation): Json {
   const header: Json[] = []
   if (body !== undefined) header.push({ key: 'Content-Type', value: 'application/json' })
   for (const p of headerParams) {
-    header.push({ key: p.name, value: '', description: p.description, disabled: true })
+    // A required header is sent; an Idempotency-Key is a fresh one per send (Postman's {{$guid}}).
+    if (p.required === true) header.push({ key: p.name, value: HEADER_VALUES[String(p.name)] ?? '', description: p.description })
+    else header.push({ key: p.name, value: '', description: p.description, disabled: true })
   }
 
   const queryString = query.map((p) => `${String(p.name)}=${String(resolve<Schema>(p.schema).default ?? '')}`).join('&')

@@ -10,6 +10,7 @@ import auth from './plugins/auth.js'
 import caching from './plugins/caching.js'
 import contract from './plugins/contract.js'
 import db from './plugins/db.js'
+import idempotency from './plugins/idempotency.js'
 import limits from './plugins/limits.js'
 import problems from './plugins/problems.js'
 import redis from './plugins/redis.js'
@@ -28,6 +29,8 @@ export interface BuildOptions {
   requestTimeoutMs?: number
   /** PGlite only: start from this dump of a migrated database (the test runner makes one). */
   pgliteSnapshot?: Blob
+  /** How often expired idempotency keys are swept (default 15 minutes; 0: never, for tests). */
+  idempotencySweepIntervalMs?: number
 }
 
 /** Fields that never reach a log line, wherever they appear in the logged object. */
@@ -80,13 +83,15 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds })
   // 8. Caching: reads the routes' x-cache / x-invalidates, so before the routes exist.
   await app.register(caching)
+  // 9. Idempotent retries: the routes marked x-idempotent run their handlers through it.
+  await app.register(idempotency, { sweepIntervalMs: options.idempotencySweepIntervalMs })
 
   if (config.bootstrapMechanic !== undefined) {
     const created = await ensureBootstrapMechanic(app.db, config.bootstrapMechanic, hashPassword)
     if (created) app.log.info({ email: config.bootstrapMechanic.email }, 'bootstrap mechanic created')
   }
 
-  // 9. The routes, from the contract.
+  // 10. The routes, from the contract.
   await app.register(contract, {
     handlers: createHandlers({
       db: app.db,

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildTestApp, expectContract } from './helpers.js'
+import { countStock } from '../src/db/stock.js'
 import { customerAccount, FIXTURE_PASSWORD, mechanicAccount, part, ticket, type Account } from './support/fixtures.js'
 import { fillPath, operations, type Operation } from './support/operations.js'
 import { changedTables, snapshot } from './support/snapshot.js'
@@ -34,6 +35,8 @@ interface World {
 interface WorldOptions {
   /** Whose ticket the world's ticket is: deleting customer A needs A without tickets (else 409). */
   ticketOwner?: 'A' | 'B'
+  /** Count `part` into stock, so it is tracked (receipts need that). */
+  stockCounted?: boolean
 }
 
 interface Row {
@@ -41,6 +44,7 @@ interface Row {
   /** Path parameters; the defaults point at A's things (see `defaultParams`). */
   params?: (w: World) => Record<string, number>
   body?: (w: World) => unknown
+  headers?: () => Record<string, string>
   world?: WorldOptions
 }
 
@@ -100,6 +104,20 @@ const EXPECTED: Record<string, Row> = {
   getPart: { expect: publicOp(200) },
   updatePart: { expect: mechanicOnly(200), body: () => ({ name: 'Renamed part', price: 4.75 }) },
   deletePart: { expect: mechanicOnly(204), params: (w) => ({ part_id: w.freePart }) },
+  // Stock
+  getPartStock: { expect: mechanicOnly(200) },
+  countPartStock: { expect: mechanicOnly(200), body: () => ({ on_hand: 5, reorder_point: 2 }) },
+  receiveStock: {
+    expect: mechanicOnly(201),
+    body: () => ({ quantity: 3, reference: 'DN-1' }),
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+    world: { stockCounted: true },
+  },
+  listStockMovements: { expect: mechanicOnly(200) },
+  listStock: { expect: mechanicOnly(200) },
+  // Shop
+  getShopSettings: { expect: mechanicOnly(200) },
+  updateShopSettings: { expect: mechanicOnly(200), body: () => ({ labor_rate: 110, parts_tax_rate: 0.0825, labor_tax_rate: 0 }) },
   // System
   getHealth: { expect: publicOp(200) },
   getOpenApi: { expect: publicOp(200) },
@@ -115,6 +133,7 @@ async function makeWorld (app: FastifyInstance, opts: WorldOptions = {}): Promis
   const freePart = await part(app, 'Oil filter', 7.5)
   const owner = opts.ticketOwner === 'B' ? B : A
   const ticketId = await ticket(app, owner.id, { mechanicIds: [mechanic.id], partIds: [onTicket] })
+  if (opts.stockCounted === true) await countStock(app.db, onTicket, 10, 0, { role: 'mechanic', id: M.id })
   return { A, B, M, mechanic, ticket: ticketId, part: onTicket, freePart }
 }
 
@@ -159,7 +178,7 @@ t.test('authorization matrix', async (t) => {
     const res = await app.inject({
       method: op.method,
       url: fillPath(op, { ...defaultParams(w), ...row.params?.(w) }),
-      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      headers: { ...row.headers?.(), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
       ...(body === undefined ? {} : { payload: body as object }),
     })
     const expected = row.expect[caller]

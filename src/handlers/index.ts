@@ -6,6 +6,8 @@ import type { Deps } from './deps.js'
 import { inventoryHandlers } from './inventory.js'
 import { mechanicHandlers } from './mechanics.js'
 import { serviceTicketHandlers } from './service-tickets.js'
+import { shopHandlers } from './shop.js'
+import { stockHandlers } from './stock.js'
 import { systemHandlers } from './system.js'
 
 export function createHandlers (deps: Deps) {
@@ -14,6 +16,8 @@ export function createHandlers (deps: Deps) {
     ...mechanicHandlers(deps),
     ...serviceTicketHandlers(deps),
     ...inventoryHandlers(deps),
+    ...stockHandlers(deps),
+    ...shopHandlers(deps),
     ...systemHandlers(deps),
   } satisfies Handlers
 }

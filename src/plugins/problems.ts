@@ -18,6 +18,7 @@ export function sendProblem (req: FastifyRequest, reply: FastifyReply, problem: 
     detail: problem.message,
     instance: req.url.split('?')[0] ?? req.url,
     ...(problem.errors === undefined ? {} : { errors: problem.errors }),
+    ...problem.extras,
   }
   return reply.code(problem.status).type('application/problem+json').send(body)
 }

@@ -3,7 +3,10 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
 
-export const TABLES = ['customers', 'mechanics', 'inventory', 'service_tickets', 'service_mechanics', 'ticket_parts'] as const satisfies ReadonlyArray<keyof Database>
+export const TABLES = [
+  'customers', 'mechanics', 'inventory', 'service_tickets', 'service_mechanics', 'ticket_parts',
+  'shop_settings', 'stock_levels', 'stock_movements', 'idempotency_keys',
+] as const satisfies ReadonlyArray<keyof Database>
 
 export type Snapshot = Record<(typeof TABLES)[number], { rows: number, checksum: string }>
 
