@@ -9,7 +9,7 @@ import type { components } from '../generated/api.js'
 import { claimKey } from '../src/db/idempotency.js'
 import { insertPart } from '../src/db/inventory.js'
 import { countStock, ledgerBalance } from '../src/db/stock.js'
-import { routeOf, requestFingerprint } from '../src/lib/idempotency.js'
+import { idempotencyOf, requestFingerprint, routeOf } from '../src/lib/idempotency.js'
 import { sweepAllExpiredKeys } from '../src/plugins/idempotency.js'
 import { auth, buildTestApp, usingPostgres } from './helpers.js'
 import { mechanicAccount, part } from './support/fixtures.js'
@@ -192,4 +192,27 @@ t.test('the same key sent 10 times at once: one receipt, the rest replays or 409
   for (const r of replays) t.strictSame(r.json(), fresh[0]?.json())
   t.ok(busy.every((b) => b.json<{ type: string }>().type === '/problems/idempotency-key-in-use'))
   t.strictSame(await ledgerBalance(app.db, id), { on_hand: 15, ledger: 15 }, 'received once')
+})
+
+t.test('several instances sweeping at once delete every expired key between them', pgOnly, async (t) => {
+  const id = await trackedPart()
+  const keys = Array.from({ length: 30 }, () => randomUUID())
+  for (const key of keys) t.equal((await receive(id, key, { quantity: 1 })).statusCode, 201)
+  await app.db.updateTable('idempotency_keys').set({ expires_at: sql<Date>`now() - interval '1 second'` }).where('key', 'in', keys).execute()
+  const swept = await Promise.all([sweepAllExpiredKeys(app.db), sweepAllExpiredKeys(app.db), sweepAllExpiredKeys(app.db)])
+  t.ok(swept.reduce((a, b) => a + b, 0) >= keys.length, 'between them they deleted all of them', { swept })
+  t.equal((await app.db.selectFrom('idempotency_keys').select('id').where('key', 'in', keys).execute()).length, 0)
+})
+
+t.test('an incomplete x-idempotent declaration is refused (by npm run generate and at start-up)', async (t) => {
+  const header = { name: 'Idempotency-Key', in: 'header', required: true }
+  const op = { 'x-idempotent': 'required', responses: { 201: {}, 400: {}, 409: {}, 422: {} } }
+  const replayed = () => ['Location', 'Idempotent-Replayed']
+  t.equal(idempotencyOf('POST /x', op, [header], replayed), 'required')
+  t.throws(() => idempotencyOf('POST /x', { ...op, 'x-idempotent': 'yes' }, [header], replayed), /required or optional/)
+  t.throws(() => idempotencyOf('POST /x', op, [], replayed), /header parameter/)
+  t.throws(() => idempotencyOf('POST /x', { ...op, 'x-idempotent': 'optional' }, [header], replayed), /IdempotencyKey parameter/)
+  t.throws(() => idempotencyOf('POST /x', { ...op, responses: { 201: {}, 400: {} } }, [header], replayed), /409, 422/)
+  t.throws(() => idempotencyOf('POST /x', op, [header], () => ['Location']), /Idempotent-Replayed header on its 201/)
+  t.equal(idempotencyOf('POST /x', { responses: {} }, [], replayed), undefined, 'no marker, no mechanism')
 })

@@ -35,6 +35,9 @@ export type Claim =
  * row inserted. The lock is released when `trx` ends, after its row is visible, so the next
  * request with the key finds either the committed answer or no row at all.
  */
+// The lock is taken on a 32-bit hash of the key: two different keys that collide and run at the
+// same moment make the later one answer 409 and be retried, which costs a retry and never a
+// double effect (the row's unique key still decides what is stored).
 export async function claimKey (trx: Transaction<Database>, ref: KeyRef, fingerprint: string): Promise<Claim> {
   const lock = `${ref.scope}\n${ref.route}\n${ref.key}`
   const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${lock})) as locked`.execute(trx)

@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely'
 import type { PageRequest } from '../lib/pagination.js'
 import { InsufficientStock, StockLimitExceeded, StockNotTracked } from './errors.js'
 import { pageWithTotal, type Page } from './paging.js'
+import { inTransaction } from './transactions.js'
 import type { Database, StockMovementKind } from './schema.js'
 
 /** The most a stock level holds (the CHECK stock_levels_on_hand_max). */
@@ -73,9 +74,15 @@ export async function findStock (db: Kysely<Database>, partId: number): Promise<
 /**
  * A physical count: `on_hand` becomes `onHand` and the difference is a `count` movement; the part
  * is tracked from then on. `reorderPoint` undefined keeps the current one (0 for a first count).
- * Undefined when no part has that id. Run it in a transaction.
+ * Undefined when no part has that id.
  */
 export async function countStock (
+  db: Kysely<Database>, partId: number, onHand: number, reorderPoint: number | undefined, actor: Actor,
+): Promise<StockRecord | undefined> {
+  return await inTransaction(db, (trx) => countInTransaction(trx, partId, onHand, reorderPoint, actor))
+}
+
+async function countInTransaction (
   trx: Kysely<Database>, partId: number, onHand: number, reorderPoint: number | undefined, actor: Actor,
 ): Promise<StockRecord | undefined> {
   // The part row is locked against deletion until the count commits.

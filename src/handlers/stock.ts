@@ -26,7 +26,7 @@ export function stockHandlers ({ db }: Deps): StockHandlers {
     async countPartStock (req) {
       const id = req.params.part_id
       const { on_hand, reorder_point } = req.body
-      const row = await db.transaction().execute((trx) => countStock(trx, id, on_hand, reorder_point, actorOf(req)))
+      const row = await countStock(db, id, on_hand, reorder_point, actorOf(req))
       if (row === undefined) throw notFound('part', id)
       return { status: 200, body: toStock(row) }
     },

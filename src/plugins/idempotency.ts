@@ -44,7 +44,10 @@ const definedHeaders = (headers: HandlerAnswer['headers']): Record<string, strin
 export function createIdempotentRun (db: Kysely<Database>): IdempotentRun {
   return async (declared, operationId, req, handler) => {
     const raw = req.headers[IDEMPOTENCY_HEADER.toLowerCase()]
-    const key = typeof raw === 'string' ? raw : undefined
+    if (Array.isArray(raw)) {
+      throw badRequest(`Send one ${IDEMPOTENCY_HEADER} header.`, [{ name: IDEMPOTENCY_HEADER, in: 'header', reason: 'was sent more than once' }])
+    }
+    const key = raw
     if (key === undefined) {
       // The contract's required header makes validation answer first; this covers a misdeclared route.
       if (declared === 'required') {
