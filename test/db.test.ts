@@ -12,7 +12,10 @@ import { createTestPostgres } from './support/databases.js'
 
 // Every migration file, in the order the Migrator applies them (by name).
 const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
-const TABLES = ['customers', 'inventory', 'mechanics', 'row_counts', 'service_mechanics', 'service_tickets', 'ticket_parts']
+const TABLES = [
+  'customers', 'idempotency_keys', 'inventory', 'mechanics', 'row_counts', 'service_mechanics', 'service_tickets',
+  'shop_settings', 'stock_levels', 'stock_movements', 'ticket_parts',
+]
 
 type Tap = Test
 
