@@ -58,6 +58,13 @@ const BODY_VARIABLES: Record<string, Record<string, string>> = {
 /** Values for the required header parameters a request sends. */
 const HEADER_VALUES: Record<string, string> = { 'Idempotency-Key': '{{$guid}}' }
 
+/**
+ * x-idempotent operations whose request is sent a second time right after the first, with the
+ * same Idempotency-Key and body: the run checks the replay (same status and body, `Idempotent-Replayed`).
+ */
+const REPLAYED = ['receiveStock'] as const
+const replayId = (id: string): string => `${id}Replay`
+
 /** Response fields this run keeps for later requests: operationId → variable → body field. */
 const STORE: Record<string, Record<string, string>> = {
   createCustomer: { customerId: 'id' },
@@ -142,7 +149,7 @@ function tokenRole (o: Operation): string | undefined {
   return roles[0]
 }
 
-function request (o: Operation): Json {
+function request (o: Operation, idempotencyKey?: string): Json {
   const url = `{{baseUrl}}${o.path.replace(/{(\w+)}/g, ':$1')}`
   const pathParams = o.parameters.filter((p) => p.in === 'path')
   const query = o.parameters.filter((p) => p.in === 'query')
@@ -154,7 +161,8 @@ function request (o: Operation): Json {
   if (body !== undefined) header.push({ key: 'Content-Type', value: 'application/json' })
   for (const p of headerParams) {
     // A required header is sent; an Idempotency-Key is a fresh one per send (Postman's {{$guid}}).
-    if (p.required === true) header.push({ key: p.name, value: HEADER_VALUES[String(p.name)] ?? '', description: p.description })
+    if (p.name === 'Idempotency-Key' && idempotencyKey !== undefined) header.push({ key: p.name, value: idempotencyKey, description: p.description })
+    else if (p.required === true) header.push({ key: p.name, value: HEADER_VALUES[String(p.name)] ?? '', description: p.description })
     else header.push({ key: p.name, value: '', description: p.description, disabled: true })
   }
 
@@ -269,6 +277,9 @@ function testScript (o: Operation, next: string | null): string[] {
       lines.push(`pm.test("body is not empty", function () {`, '  pm.expect(pm.response.text()).to.not.equal("");', '});')
     }
   }
+  if ((REPLAYED as readonly string[]).includes(o.id)) {
+    lines.push('', '// The replay that follows must answer exactly this.', `pm.collectionVariables.set("firstAnswer", pm.response.text());`)
+  }
   const store = STORE[o.id]
   if (store !== undefined) {
     lines.push('', `// Keep what later requests need.`, `if (pm.response.code === ${status}) {`, '  const body = pm.response.json();')
@@ -285,7 +296,29 @@ function testScript (o: Operation, next: string | null): string[] {
   return lines
 }
 
+/** The second send of a REPLAYED operation: the same key and body, and the first answer again. */
+function replayTestScript (o: Operation, next: string | null): string[] {
+  const status = successStatus(o)
+  return [
+    `// Generated from openapi.yaml (${o.id}, x-idempotent). The run continues with ${next === null ? 'nothing: this is the last request' : next}.`,
+    `pm.execution.setNextRequest(${js(next)});`,
+    '',
+    `pm.test(${js(`status is ${status} again`)}, function () {`,
+    `  pm.response.to.have.status(${status});`,
+    '});',
+    'pm.test("marked Idempotent-Replayed: true", function () {',
+    '  pm.expect(pm.response.headers.get("Idempotent-Replayed")).to.equal("true");',
+    '});',
+    'pm.test("the body of the first answer, nothing done twice", function () {',
+    '  pm.expect(pm.response.json()).to.eql(JSON.parse(pm.collectionVariables.get("firstAnswer")));',
+    '});',
+  ]
+}
+
 function preRequestScript (o: Operation): string[] | undefined {
+  if ((REPLAYED as readonly string[]).includes(o.id)) {
+    return ['// One key for this request and its replay right after it.', 'pm.collectionVariables.set("idempotencyKey", pm.variables.replaceIn("{{$guid}}"));']
+  }
   if (o.id !== 'createCustomer') return undefined
   return [
     '// A new tag per sign-up: the emails in this run\'s bodies are unique, so the collection can run again',
@@ -322,19 +355,31 @@ const tags = (spec.tags ?? []) as Array<{ name: string, description?: string }>
 const byTag = new Map<string, Json[]>()
 RUN_ORDER.forEach((id, i) => {
   const o = operations.get(id) as Operation
-  const req = request(o)
+  const replayed = (REPLAYED as readonly string[]).includes(id)
+  const req = request(o, replayed ? '{{idempotencyKey}}' : undefined)
   const prerequest = preRequestScript(o)
+  const next = RUN_ORDER[i + 1] ?? null
   const item: Json = {
     id: o.id,
     name: String(o.op.summary),
     event: [
       ...(prerequest === undefined ? [] : [{ listen: 'prerequest', script: { type: 'text/javascript', exec: prerequest } }]),
-      { listen: 'test', script: { type: 'text/javascript', exec: testScript(o, RUN_ORDER[i + 1] ?? null) } },
+      { listen: 'test', script: { type: 'text/javascript', exec: testScript(o, replayed ? replayId(id) : next) } },
     ],
     request: req,
     response: savedResponse(o, req),
   }
-  byTag.set(o.tag, [...(byTag.get(o.tag) ?? []), item])
+  const items = [item]
+  if (replayed) {
+    items.push({
+      id: replayId(id),
+      name: `${String(o.op.summary)}, retried with the same key`,
+      event: [{ listen: 'test', script: { type: 'text/javascript', exec: replayTestScript(o, next) } }],
+      request: { ...req, description: `The same request again, with the same \`Idempotency-Key\` and body: the server replays its first answer with \`Idempotent-Replayed: true\` and books nothing twice.\n\n${String(req.description)}` },
+      response: [],
+    })
+  }
+  byTag.set(o.tag, [...(byTag.get(o.tag) ?? []), ...items])
 })
 // Folders in the contract's tag order (Redoc's too). The Runner starts with the first request in the
 // file, so that must be the first in RUN_ORDER.
@@ -359,9 +404,15 @@ const VARIABLES: Array<[string, string, string]> = [
   ['mechanicId', '', 'Set by "Create a mechanic".'],
   ['partId', '', 'Set by "Add a part to the inventory".'],
   ['ticketId', '', 'Set by "Open a service ticket".'],
+  ['idempotencyKey', '', 'Set before each request that is retried with the same Idempotency-Key.'],
+  ['firstAnswer', '', 'The first answer of a request that is retried, to compare the replay with.'],
 ]
 
-const order = RUN_ORDER.map((id, i) => `${i + 1}. ${String(operations.get(id)?.op.summary)} (${operations.get(id)?.tag})`).join('\n')
+const sequence = RUN_ORDER.flatMap((id) => {
+  const line = `${String(operations.get(id)?.op.summary)} (${operations.get(id)?.tag})`
+  return (REPLAYED as readonly string[]).includes(id) ? [line, `${String(operations.get(id)?.op.summary)}, retried with the same key (${operations.get(id)?.tag})`] : [line]
+})
+const order = sequence.map((line, i) => `${i + 1}. ${line}`).join('\n')
 const collection = {
   info: {
     name: String(info.title),
@@ -408,4 +459,4 @@ const dir = join(ROOT, 'postman')
 mkdirSync(dir, { recursive: true })
 writeFileSync(join(dir, 'mechanic-shop.postman_collection.json'), JSON.stringify(collection, null, 2) + '\n')
 writeFileSync(join(dir, 'mechanic-shop.postman_environment.json'), JSON.stringify(environment, null, 2) + '\n')
-console.log(`postman: ${RUN_ORDER.length} requests in ${folders.length} folders → postman/`)
+console.log(`postman: ${sequence.length} requests in ${folders.length} folders → postman/`)
