@@ -2,6 +2,13 @@
 // (scripts/generate-handlers.ts) and by the server (src/plugins/contract.ts): an operation marked
 // `x-idempotent: required | optional` takes the `Idempotency-Key` header, and declares the answers
 // the mechanism can give besides the handler's own.
+//
+// Making another operation idempotent: in openapi.yaml add `x-idempotent: optional` (or
+// `required`), the `IdempotencyKey` (or `IdempotencyKeyRequired`) parameter, `Idempotent-Replayed`
+// among the headers of its 2xx answer, and the 409/422 answers (IdempotencyKeyInUse and
+// IdempotencyKeyReused, or their examples beside the operation's own 409/422); `npm run generate`
+// then gives its handler a third argument, `trx`, and every write of the handler goes through it
+// (repositories join it through src/db/transactions.ts's inTransaction).
 import { createHash } from 'node:crypto'
 
 export type Idempotency = 'required' | 'optional'
