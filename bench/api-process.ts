@@ -1,5 +1,5 @@
-// What bench/run.ts and bench/profile.ts both need to start the built API: a free port, the Node
-// flags of `npm start`, and the one JWT secret the benchmark signs with.
+// What every load tool needs to start and watch a server process: a free port, the Node flags of
+// `npm start`, the one JWT secret the benchmark signs with, and the process's memory.
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { dirname, join, resolve } from 'node:path'
@@ -30,4 +30,15 @@ export function startScriptNodeFlags (): string[] {
   // The servers run in other directories: a preloaded module's path is the repo's.
   return words.slice(1, -1).map((word, i, flags) =>
     flags[i - 1] === '--require' && word.startsWith('.') ? join(ROOT, word) : word)
+}
+
+/** VmRSS and VmHWM of a process, in KiB; NaN once it is gone. */
+export function processMemory (pid: number): { rssKb: number, hwmKb: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN)
+    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') }
+  } catch {
+    return { rssKb: Number.NaN, hwmKb: Number.NaN }
+  }
 }

@@ -6,7 +6,7 @@
 //   BASELINE_PORT=3100 BENCH_DATABASE_URL=postgres://… node --import tsx bench/baseline.ts
 //
 // Deliberate differences from the API:
-// - GET /mechanics/ranking is the naive GROUP BY over every assignment that issue 7 describes,
+// - GET /mechanics/ranking is the naive GROUP BY over every assignment,
 //   not a read of the trigger-maintained mechanics.ticket_count.
 // - GET /customers/my-tickets reads the customer id from `x-customer-id` (default: customer 1)
 //   instead of a verified token, and no route checks a token at all.
@@ -86,6 +86,9 @@ const SQL = {
 
 // ---- shapes ----------------------------------------------------------------------------------
 
+/** A part line as json_agg builds it: the amounts are JSON numbers already. */
+interface TicketLine { part_id: number, name: string, price: number, quantity: number, line_total: number }
+
 interface TicketRow {
   id: number
   customer_id: number
@@ -93,7 +96,7 @@ interface TicketRow {
   service_date: string
   service_desc: string
   mechanics: Array<{ id: number, name: string }>
-  parts: Array<{ part_id: number, name: string, price: number, quantity: number, line_total: number }>
+  parts: TicketLine[]
   total: string
 }
 

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import { ROOT } from '../src/paths.js'
+import { ROOT } from '../src/contract/paths.js'
 import { BENCH_JWT_SECRET, freePort, startScriptNodeFlags } from './api-process.js'
 import { BENCH_PASSWORD, benchDatabaseUrl, customerEmail, mechanicEmail } from './common.js'
 
@@ -34,7 +34,7 @@ async function waitForHealth (url: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     try {
       if ((await fetch(`${url}/health`)).ok) return
-    } catch {}
+    } catch { /* not listening yet */ }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error('the API did not answer /health within 30 s')

@@ -267,10 +267,10 @@ export async function seed (options: SeedOptions): Promise<SeedSummary> {
     for (const phase of phases(sizes, passwordHash)) {
       const bar = tty
         ? new cliProgress.SingleBar({
-          format: ` ${phase.table.padEnd(17)} |{bar}| {percentage}% | {value}/{total} | {duration_formatted} (eta {eta_formatted})`,
-          hideCursor: true,
-          etaBuffer: 20,
-        }, cliProgress.Presets.shades_classic)
+            format: ` ${phase.table.padEnd(17)} |{bar}| {percentage}% | {value}/{total} | {duration_formatted} (eta {eta_formatted})`,
+            hideCursor: true,
+            etaBuffer: 20,
+          }, cliProgress.Presets.shades_classic)
         : undefined
       bar?.start(phase.total, 0)
       try {

@@ -42,6 +42,10 @@ export interface Handlers {
   updateMechanic: (req: FastifyRequest<{ Params: operations["updateMechanic"]['parameters']['path']; Body: operations["updateMechanic"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateMechanic"]['responses'][200]['content']["application/json"] }>
   /** Delete a mechanic (DELETE /mechanics/{mechanic_id}) */
   deleteMechanic: (req: FastifyRequest<{ Params: operations["deleteMechanic"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  /** Refresh a session's tokens (POST /auth/refresh) */
+  refreshSession: (req: FastifyRequest<{ Body: operations["refreshSession"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["refreshSession"]['responses'][200]['content']["application/json"] }>
+  /** Log out (POST /auth/logout) */
+  endSession: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 204 }>
   /** List service tickets (GET /service-tickets) */
   listServiceTickets: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listServiceTickets"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listServiceTickets"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
   /** Open a service ticket (POST /service-tickets) */
@@ -84,6 +88,8 @@ export interface Handlers {
   updateShopSettings: (req: FastifyRequest<{ Body: operations["updateShopSettings"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateShopSettings"]['responses'][200]['content']["application/json"] }>
   /** Check health (GET /health) */
   getHealth: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getHealth"]['responses'][200]['content']["application/json"] } | { status: 503; body: operations["getHealth"]['responses'][503]['content']["application/json"] }>
+  /** Check liveness (GET /health/live) */
+  getLiveness: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getLiveness"]['responses'][200]['content']["application/json"] }>
   /** Get the contract (GET /openapi.json) */
   getOpenApi: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getOpenApi"]['responses'][200]['content']["application/json"] }>
   /** Read the reference documentation (GET /docs) */

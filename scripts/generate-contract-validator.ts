@@ -1,14 +1,14 @@
 // Writes generated/oas-3.1-schema-validator.js: the OpenAPI 3.1 JSON Schema that
 // fastify-openapi-glue checks the contract against at every start, compiled ahead of time with
 // Ajv's standalone code generator. Compiling it at start-up took 0.2 s, the largest single cost of
-// a cold start; src/contract-validator.ts hands this one to glue instead while its digest still
+// a cold start; src/contract/validator.ts hands this one to glue instead while its digest still
 // matches the installed schema. Same Ajv class and options as @seriousme/openapi-schema-validator.
 import { writeFileSync } from 'node:fs'
 import Ajv2020 from 'ajv/dist/2020.js'
 import standaloneCode from 'ajv/dist/standalone/index.js'
 import addFormats from 'ajv-formats'
-import { PRECOMPILED_VALIDATOR_PATH, readInstalledOasSchema } from '../src/contract-validator.js'
-import { ROOT } from '../src/paths.js'
+import { PRECOMPILED_VALIDATOR_PATH, readInstalledOasSchema } from '../src/contract/validator.js'
+import { ROOT } from '../src/contract/paths.js'
 
 const { text, digest, version } = readInstalledOasSchema()
 const ajv = new Ajv2020.default({ strict: false, code: { source: true, esm: true } })

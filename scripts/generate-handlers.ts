@@ -7,9 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { ROOT, SPEC_PATH } from '../src/paths.js'
+import { ROOT, SPEC_PATH } from '../src/contract/paths.js'
+import { resolveRef } from '../src/contract/spec.js'
 import { idempotencyOf } from '../src/lib/idempotency.js'
-import { resolveRef } from '../src/spec.js'
 
 type Json = Record<string, unknown>
 const spec = parse(readFileSync(SPEC_PATH, 'utf8')) as Json

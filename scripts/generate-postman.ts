@@ -12,8 +12,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { ROOT, SPEC_PATH } from '../src/paths.js'
-import { resolveRef } from '../src/spec.js'
+import { ROOT, SPEC_PATH } from '../src/contract/paths.js'
+import { resolveRef } from '../src/contract/spec.js'
 
 type Json = Record<string, unknown>
 interface Schema {
@@ -30,16 +30,18 @@ interface Schema {
 /** Every operationId exactly once: set up, then reads, then updates, then deletes in dependency order. */
 const RUN_ORDER = [
   // set up: accounts, a part, a ticket that uses them
-  'createCustomer', 'loginCustomer', 'loginMechanic', 'createMechanic', 'createPart', 'countPartStock', 'receiveStock',
+  'createCustomer', 'loginCustomer', 'loginMechanic', 'refreshSession', 'createMechanic', 'createPart', 'countPartStock', 'receiveStock',
   'createServiceTicket', 'addTicketPart', 'editTicketMechanics',
   // reads
-  'getHealth', 'getOpenApi', 'getDocs', 'listCustomers', 'getCustomer', 'listMyCustomerTickets', 'listMechanics', 'getMechanic',
+  'getHealth', 'getLiveness', 'getOpenApi', 'getDocs', 'listCustomers', 'getCustomer', 'listMyCustomerTickets', 'listMechanics', 'getMechanic',
   'getMechanicRanking', 'listMyMechanicTickets', 'listServiceTickets', 'getServiceTicket', 'listParts', 'getPart',
   'getPartStock', 'listStockMovements', 'listStock', 'getShopSettings',
   // updates
   'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart', 'updateShopSettings',
   // deletes, children first
   'removeTicketPart', 'deleteServiceTicket', 'deletePart', 'deleteCustomer', 'deleteMechanic',
+  // last: the logged-in mechanic's session ends
+  'endSession',
 ] as const
 
 /**
@@ -53,6 +55,8 @@ const BODY_VARIABLES: Record<string, Record<string, string>> = {
   // Assign the logged-in mechanic and unassign the one the ticket was opened with.
   editTicketMechanics: { add_ids: '[{{myMechanicId}}]', remove_ids: '[{{mechanicId}}]' },
   addTicketPart: { part_id: '{{partId}}' },
+  // The session of "Log in as a mechanic": later requests send the access token this refresh answers.
+  refreshSession: { refresh_token: '"{{mechanicRefreshToken}}"' },
 }
 
 /** Values for the required header parameters a request sends. */
@@ -69,7 +73,8 @@ const replayId = (id: string): string => `${id}Replay`
 const STORE: Record<string, Record<string, string>> = {
   createCustomer: { customerId: 'id' },
   loginCustomer: { customerToken: 'token' },
-  loginMechanic: { mechanicToken: 'token' },
+  loginMechanic: { mechanicToken: 'token', mechanicRefreshToken: 'refresh_token' },
+  refreshSession: { mechanicToken: 'token', mechanicRefreshToken: 'refresh_token' },
   createMechanic: { mechanicId: 'id' },
   createPart: { partId: 'id' },
   createServiceTicket: { ticketId: 'id' },
@@ -139,8 +144,16 @@ function requestBody (o: Operation): { raw: string, example: string } | undefine
   return { raw, example: example.summary ?? 'example' }
 }
 
+/**
+ * Operations that send another role's token than the first their requirement lists: logging out
+ * runs last, after the customer is deleted, so it ends the mechanic's session.
+ */
+const TOKEN_ROLE: Record<string, string> = { endSession: 'mechanic' }
+
 /** The role whose token a request sends: the first the operation's security requirement lists. */
 function tokenRole (o: Operation): string | undefined {
+  const override = TOKEN_ROLE[o.id]
+  if (override !== undefined) return override
   const security = (o.op.security ?? spec.security ?? []) as Array<Record<string, string[]>>
   const requirement = security[0]
   if (requirement === undefined) return undefined
@@ -243,6 +256,45 @@ function shapeChecks (expr: string, label: string, node: Schema, depth = 0): str
   return lines
 }
 
+/** A JWT's claims, in a Postman script (no atob there): CryptoJS decodes the base64url payload. */
+const DECODE_CLAIMS = [
+  'function claimsOf (jwt) {',
+  '  const CryptoJS = require("crypto-js");',
+  '  const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");',
+  '  return JSON.parse(CryptoJS.enc.Base64.parse(part + "===".slice((part.length + 3) % 4)).toString(CryptoJS.enc.Utf8));',
+  '}',
+]
+
+/** What Part 4 of API.md promises beyond the shape: rotation within one session, and a logout that holds. */
+const SESSION_TESTS: Record<string, string[]> = {
+  refreshSession: [
+    ...DECODE_CLAIMS,
+    'pm.test("a new pair of the same session", function () {',
+    '  const body = pm.response.json();',
+    '  pm.expect(body.refresh_token).to.not.equal(pm.collectionVariables.get("mechanicRefreshToken"));',
+    '  pm.expect(claimsOf(body.token).sid).to.equal(claimsOf(pm.collectionVariables.get("mechanicToken")).sid);',
+    '});',
+  ],
+  endSession: [
+    'const ended = pm.collectionVariables.get("mechanicToken");',
+    'pm.sendRequest({ url: pm.variables.replaceIn("{{baseUrl}}/mechanics"), method: "GET", header: { Authorization: "Bearer " + ended } }, function (err, res) {',
+    '  pm.test("the ended session\'s access token gets 401", function () {',
+    '    pm.expect(err).to.equal(null);',
+    '    pm.expect(res.code).to.equal(401);',
+    '  });',
+    '});',
+    'pm.sendRequest({',
+    '  url: pm.variables.replaceIn("{{baseUrl}}/auth/refresh"), method: "POST", header: { "Content-Type": "application/json" },',
+    '  body: { mode: "raw", raw: JSON.stringify({ refresh_token: pm.collectionVariables.get("mechanicRefreshToken") }) },',
+    '}, function (err, res) {',
+    '  pm.test("the ended session\'s refresh token gets 401", function () {',
+    '    pm.expect(err).to.equal(null);',
+    '    pm.expect(res.code).to.equal(401);',
+    '  });',
+    '});',
+  ],
+}
+
 function testScript (o: Operation, next: string | null): string[] {
   const status = successStatus(o)
   const response = resolve((o.op.responses as Json)[String(status)])
@@ -280,6 +332,7 @@ function testScript (o: Operation, next: string | null): string[] {
   if ((REPLAYED as readonly string[]).includes(o.id)) {
     lines.push('', '// The replay that follows must answer exactly this.', `pm.collectionVariables.set("firstAnswer", pm.response.text());`)
   }
+  lines.push(...(SESSION_TESTS[o.id] ?? []))
   const store = STORE[o.id]
   if (store !== undefined) {
     lines.push('', `// Keep what later requests need.`, `if (pm.response.code === ${status}) {`, '  const body = pm.response.json();')
@@ -399,7 +452,8 @@ const VARIABLES: Array<[string, string, string]> = [
   ['runTag', '', 'Set by "Sign up a customer": makes this run\'s emails unique.'],
   ['customerId', '', 'Set by "Sign up a customer".'],
   ['customerToken', '', 'Set by "Log in as a customer".'],
-  ['mechanicToken', '', 'Set by "Log in as a mechanic".'],
+  ['mechanicToken', '', 'Set by "Log in as a mechanic", renewed by "Refresh a session\'s tokens".'],
+  ['mechanicRefreshToken', '', 'Set by "Log in as a mechanic", renewed by "Refresh a session\'s tokens".'],
   ['myMechanicId', '', 'Set by "Log in as a mechanic": the logged-in mechanic\'s id (the token\'s `sub`).'],
   ['mechanicId', '', 'Set by "Create a mechanic".'],
   ['partId', '', 'Set by "Add a part to the inventory".'],

@@ -3,7 +3,7 @@
 // logo from cdn.redoc.ly and the browser asks for /favicon.ico. Both become inline data: URIs.
 // test/docs.test.ts renders the page with every request off 127.0.0.1 blocked and pins this.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { DOCS_HTML_PATH } from '../src/paths.js'
+import { DOCS_HTML_PATH } from '../src/contract/paths.js'
 
 const svg = (width: number, text: string): string =>
   'data:image/svg+xml,' + encodeURIComponent(

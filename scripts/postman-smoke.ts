@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DOCS_HTML_PATH, ROOT } from '../src/paths.js'
+import { DOCS_HTML_PATH, ROOT } from '../src/contract/paths.js'
 
 // newman ships no types; this is the part of its Node API used here. @see https://github.com/postmanlabs/newman#api-reference
 interface NewmanSummary {
@@ -29,15 +29,18 @@ const ENVIRONMENT = join(ROOT, 'postman', 'mechanic-shop.postman_environment.jso
 const START_TIMEOUT_MS = 90_000
 
 interface Environment { values: Array<{ key: string, value: string }> }
-interface CollectionNode { item?: CollectionNode[] }
+interface CollectionNode { item?: CollectionNode[], event?: Array<{ script?: { exec?: string[] } }> }
 
 const envValue = (env: Environment, key: string): string => {
   const value = env.values.find((v) => v.key === key)?.value
   if (value === undefined) throw new Error(`${ENVIRONMENT} has no ${key}`)
   return value
 }
+/** What a full run sends: each request once, plus each `pm.sendRequest` of its scripts (newman counts those too). */
 const countRequests = (node: CollectionNode): number =>
-  (node.item ?? []).reduce((sum, child) => sum + (child.item === undefined ? 1 : countRequests(child)), 0)
+  (node.item ?? []).reduce((sum, child) => sum + (child.item === undefined ? 1 + scriptRequests(child) : countRequests(child)), 0)
+const scriptRequests = (item: CollectionNode): number =>
+  (item.event ?? []).flatMap((e) => e.script?.exec ?? []).filter((line) => /\bpm\.sendRequest\(/.test(line)).length
 
 interface Server { child: ChildProcess, url: string, log: () => string }
 

@@ -4,17 +4,21 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.js'
 import { ensureBootstrapMechanic } from './db/mechanics.js'
 import { createHandlers } from './handlers/index.js'
+import { clientErrorHandler } from './lib/client-errors.js'
 import { lazyChildLoggerFactory } from './lib/lazy-logger.js'
 import { createDecoyHash, hashPassword, needsRehash, verifyPassword } from './lib/passwords.js'
 import auth from './plugins/auth.js'
 import caching from './plugins/caching.js'
-import contract from './plugins/contract.js'
+import contract from './contract/plugin.js'
 import db from './plugins/db.js'
+import hashing from './plugins/hashing.js'
 import idempotency from './plugins/idempotency.js'
 import limits from './plugins/limits.js'
-import problems from './plugins/problems.js'
+import problems, { MAX_REQUEST_TARGET_LENGTH, sendProblem } from './plugins/problems.js'
+import { badRequest, toProblem } from './errors.js'
 import redis from './plugins/redis.js'
 import securityHeaders from './plugins/security-headers.js'
+import sessions from './plugins/sessions.js'
 import validation from './plugins/validation.js'
 
 export interface BuildOptions {
@@ -37,12 +41,23 @@ export interface BuildOptions {
 export const REDACTED_LOG_PATHS = [
   'req.headers.authorization',
   'password', '*.password', 'password_hash', '*.password_hash', 'token', '*.token',
+  'refresh_token', '*.refresh_token', 'token_hash', '*.token_hash',
 ]
+
+/**
+ * JSON lines, one per event, for collectors and files; pino-pretty's readable lines (in a worker
+ * thread, as a pino transport) only for a person at a terminal outside production.
+ */
+export function loggerOptions (config: Pick<Config, 'env' | 'logLevel'>, terminal: boolean): FastifyServerOptions['logger'] {
+  const json = { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } }
+  if (config.env === 'production' || !terminal) return json
+  return { ...json, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } }
+}
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const requestTimeout = options.requestTimeoutMs ?? 30_000
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } },
+    logger: options.logger ?? loggerOptions(config, process.stdout.isTTY === true),
     bodyLimit: 64 * 1024, // the largest valid body (a ticket description) is a few KiB
     connectionTimeout: 30_000,
     // The db plugin may retry an unreachable database, and a cold PGlite takes 10-20 s to start.
@@ -55,8 +70,19 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     http: { requestTimeout, connectionsCheckingInterval: Math.min(1_000, Math.ceil(requestTimeout / 10)) },
     // ids, pages and headers come from the contract; no route needs the case-insensitive or
     // trailing-slash leniency, and it would give one resource two URLs.
-    routerOptions: { ignoreTrailingSlash: false },
+    // maxParamLength: the router's own limit (100) answered a longer path segment with a 414 of
+    // its own, in plain JSON; the request-target limit (problems.ts) answers it as problem+json.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: MAX_REQUEST_TARGET_LENGTH },
     childLoggerFactory: lazyChildLoggerFactory,
+    clientErrorHandler,
+    // A path that does not decode (`/inventory/%E0%A4%A`) is refused before routing, by Fastify
+    // itself, in its own JSON shape unless it is handed over here.
+    frameworkErrors: (err, req, reply) => sendProblem(req, reply, err.code === 'FST_ERR_BAD_URL'
+      ? badRequest('The request path is not a valid URL.', [{ name: '/', in: 'path', reason: 'is not valid percent-encoded UTF-8' }])
+      : toProblem(err)),
+    // request.ip (rate limits, login limits, logs) is X-Forwarded-For's client only when the peer
+    // that sent it is a listed proxy; from anyone else the header is ignored.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   })
 
   // One scrypt on the thread pool (50-100 ms): it runs while the plugins below load and migrate.
@@ -72,7 +98,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // 2. Redis, when configured: shared by the rate limiter and the response cache.
   await app.register(redis, { url: config.redisUrl })
   // 3. Rate limits: its onRoute hooks must see every route, and its onRequest hook run first.
-  await app.register(limits, config.rateLimit)
+  await app.register(limits, { ...config.rateLimit, behindProxy: config.trustedProxies.length > 0 })
+  // 3b. One password hash in flight per client address, on the operations that take a password.
+  await app.register(hashing)
   // 4. Problems: one error path for everything; the not-found handler is rate-limited too.
   await app.register(problems)
   // 5. Security headers and CORS, on every answer including errors.
@@ -80,10 +108,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // 6. The database, migrated to the latest schema.
   await app.register(db, { database: config.database, startupTimeoutMs: options.databaseStartupTimeoutMs, pgliteSnapshot: options.pgliteSnapshot })
   // 7. Tokens and the bearer security handler.
-  await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds })
+  await app.register(auth, { secret: config.jwt.secret, expiresInSeconds: config.jwt.expiresInSeconds, issuer: config.jwt.issuer, audience: config.jwt.audience })
   // 8. Caching: reads the routes' x-cache / x-invalidates, so before the routes exist.
   await app.register(caching)
-  // 9. Idempotent retries: the routes marked x-idempotent run their handlers through it.
+  // 9. Sessions: refresh tokens, logout, and endings told to every instance through Redis.
+  await app.register(sessions, { refreshTokenTtlSeconds: config.refreshTokenTtlSeconds })
+  // 10. Idempotent retries: the routes marked x-idempotent run their handlers through it.
   await app.register(idempotency, { sweepIntervalMs: options.idempotencySweepIntervalMs })
 
   if (config.bootstrapMechanic !== undefined) {
@@ -91,12 +121,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     if (created) app.log.info({ email: config.bootstrapMechanic.email }, 'bootstrap mechanic created')
   }
 
-  // 10. The routes, from the contract.
+  // 11. The routes, from the contract.
   await app.register(contract, {
     handlers: createHandlers({
       db: app.db,
       probeDatabase: app.probeDatabase,
-      issueToken: app.issueToken,
+      sessions: app.sessions,
       passwords: { hash: hashPassword, verify: verifyPassword, needsRehash, decoyHash: await decoyHash },
     }),
   })

@@ -3,6 +3,8 @@
 import type { FastifyError } from 'fastify'
 import type { components } from '../generated/api.js'
 import { InsufficientStock, StockLimitExceeded, StockNotTracked } from './db/errors.js'
+import { DuplicateValue, isConnectionError, RowNotFound, StillReferenced, unexpectedViolation, UnknownReference } from './db/pg-errors.js'
+import { QueueFull } from './lib/concurrency.js'
 
 export type FieldError = components['schemas']['FieldError']
 
@@ -20,7 +22,7 @@ export class HttpProblem extends Error {
   }
 }
 
-export const PROBLEM_TYPES = {
+const PROBLEM_TYPES = {
   validation: '/problems/validation-error',
   conflict: '/problems/conflict',
   unknownReference: '/problems/unknown-reference',
@@ -38,12 +40,21 @@ export const unauthorized = (detail = 'A valid bearer token is required.') =>
   new HttpProblem(401, 'Unauthorized', detail)
 export const forbidden = (detail: string) => new HttpProblem(403, 'Forbidden', detail)
 export const notFound = (what: string, id: number) => new HttpProblem(404, 'Not Found', `No ${what} with id ${id}.`)
-export const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.conflict)
+
+/**
+ * The one "not found" convention: a repository answers `undefined` for a row that is not there (or
+ * `false` for a delete that found none), and the handler turns that into a 404 naming what and id.
+ */
+export function found<R> (row: R | undefined | false, what: string, id: number): R {
+  if (row === undefined || row === false) throw notFound(what, id)
+  return row
+}
+const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.conflict)
 /** The body names an id that does not exist: 422 naming the field. */
 export const unknownReference = (field: string, what: string, ids: readonly number[]) =>
   new HttpProblem(422, 'Unprocessable Content', `No ${what} with id ${ids.join(', ')}.`, PROBLEM_TYPES.unknownReference,
     [{ name: `/${field}`, in: 'body', reason: `no ${what} with id ${ids.join(', ')}` }])
-export const serviceUnavailable = (detail = 'The database is unavailable; try again shortly.') =>
+const serviceUnavailable = (detail = 'The database is unavailable; try again shortly.') =>
   new HttpProblem(503, 'Service Unavailable', detail, PROBLEM_TYPES.unavailable)
 
 export const idempotencyKeyInUse = () =>
@@ -72,6 +83,7 @@ const STATUS_TITLES: Record<number, string> = {
   408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -104,32 +116,6 @@ function fieldReason (e: AjvError): string {
   return e.message ?? 'is invalid'
 }
 
-/** PostgreSQL SQLSTATEs that a client can cause; pg and PGlite both put them on `code`. */
-const PG_UNIQUE_VIOLATION = '23505'
-const PG_FOREIGN_KEY_VIOLATION = '23503'
-// PostgreSQL 18 (PGlite 0.5) reports a delete refused by ON DELETE RESTRICT as restrict_violation.
-const PG_RESTRICT_VIOLATION = '23001'
-// EAI_AGAIN and ENOTFOUND: the database's host name does not resolve (yet), as while a container or
-// a Kubernetes service is still starting, or during a DNS outage. Those were a 500 and, at start-up,
-// a failure at once instead of a retry.
-const PG_CONNECTION_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'EAI_AGAIN', 'ENOTFOUND'])
-// pg reports a lost or refused connection with these messages and no SQLSTATE.
-const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Connection ended unexpectedly|Query read timeout/
-
-/** The database is unreachable or went away: the request may succeed later (503), it is not a bug. */
-export function isConnectionError (err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false
-  const { code, message } = err as { code?: unknown, message?: unknown }
-  if (typeof code === 'string' && PG_CONNECTION_CODES.has(code)) return true
-  if (typeof message === 'string' && PG_CONNECTION_MESSAGES.test(message)) return true
-  const cause = (err as { cause?: unknown }).cause
-  return cause !== undefined && cause !== err && isConnectionError(cause)
-}
-
-function isDatabaseError (err: unknown): err is { code: string, constraint?: string } {
-  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
-}
-
 export function toProblem (err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err
   const fromRepository = repositoryProblem(err)
@@ -143,11 +129,14 @@ export function toProblem (err: unknown): HttpProblem {
     return badRequest(detail, errors)
   }
 
-  if (isDatabaseError(err)) {
-    if (err.code === PG_UNIQUE_VIOLATION) return conflict('A record with this value already exists.')
-    if (err.code === PG_FOREIGN_KEY_VIOLATION || err.code === PG_RESTRICT_VIOLATION) return conflict('The record is still referenced by other records.')
-  }
+  if (err instanceof DuplicateValue || err instanceof StillReferenced) return conflict(err.message)
+  if (err instanceof UnknownReference) return unknownReference(err.field, err.what, err.ids)
+  if (err instanceof RowNotFound) return notFound(err.what, err.id)
+  const violation = unexpectedViolation(err)
+  if (violation === 'duplicate') return conflict('A record with this value already exists.')
+  if (violation === 'referenced') return conflict('The record is still referenced by other records.')
   if (isConnectionError(err)) return serviceUnavailable()
+  if (err instanceof QueueFull) return serviceUnavailable('Too many password checks are waiting; try again shortly.')
 
   const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500
   if (status >= 500 && status !== 503) return new HttpProblem(status, STATUS_TITLES[status] ?? 'Internal Server Error', 'An unexpected error occurred.')

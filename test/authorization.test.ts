@@ -7,11 +7,8 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { buildTestApp, expectContract } from './helpers.js'
+import { type Account, buildTestApp, changedTables, customerAccount, expectContract, fillPath, FIXTURE_PASSWORD, mechanicAccount, type Operation, operations, part, snapshot, ticket } from './helpers.js'
 import { countStock } from '../src/db/stock.js'
-import { customerAccount, FIXTURE_PASSWORD, mechanicAccount, part, ticket, type Account } from './support/fixtures.js'
-import { fillPath, operations, type Operation } from './support/operations.js'
-import { changedTables, snapshot } from './support/snapshot.js'
 
 const CALLERS = ['none', 'customerA', 'customerB', 'mechanic'] as const
 type Caller = (typeof CALLERS)[number]
@@ -104,6 +101,9 @@ const EXPECTED: Record<string, Row> = {
   getPart: { expect: publicOp(200) },
   updatePart: { expect: mechanicOnly(200), body: () => ({ name: 'Renamed part', price: 4.75 }) },
   deletePart: { expect: mechanicOnly(204), params: (w) => ({ part_id: w.freePart }) },
+  // Auth: a refresh answers for the refresh token's session, whoever sends it; logout ends the caller's own.
+  refreshSession: { expect: publicOp(200), body: (w) => ({ refresh_token: w.A.refreshToken }) },
+  endSession: { expect: { none: 401, customerA: 204, customerB: 204, mechanic: 204 } },
   // Stock
   getPartStock: { expect: mechanicOnly(200) },
   countPartStock: { expect: mechanicOnly(200), body: () => ({ on_hand: 5, reorder_point: 2 }) },
@@ -120,6 +120,7 @@ const EXPECTED: Record<string, Row> = {
   updateShopSettings: { expect: mechanicOnly(200), body: () => ({ labor_rate: 110, parts_tax_rate: 0.0825, labor_tax_rate: 0 }) },
   // System
   getHealth: { expect: publicOp(200) },
+  getLiveness: { expect: publicOp(200) },
   getOpenApi: { expect: publicOp(200) },
   getDocs: { expect: publicOp(200) },
 }

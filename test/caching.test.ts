@@ -8,9 +8,7 @@ import { join } from 'node:path'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import type { components } from '../generated/api.js'
-import { auth, buildTestApp, createMechanic, expectContract, mechanicToken, signUpCustomer, uniqueEmail, usingPostgres } from './helpers.js'
-import { createTestPostgres } from './support/databases.js'
-import { claimRedisDb, sharedRedisUrl } from './support/redis.js'
+import { auth, buildTestApp, claimRedisDb, createMechanic, createTestPostgres, expectContract, mechanicToken, sharedRedisUrl, signUpCustomer, uniqueEmail, usingPostgres } from './helpers.js'
 
 type Part = components['schemas']['Part']
 type PartPage = components['schemas']['PartPage']
@@ -273,6 +271,22 @@ async function cachingChecks (t: Test, app: FastifyInstance): Promise<void> {
     expectNoStore(t, await call(app, 'listCustomers', { method: 'GET', url: '/customers', headers: boss }))
     expectNoStore(t, await call(app, 'listServiceTickets', { method: 'GET', url: '/service-tickets', headers: boss }))
     expectNoStore(t, await call(app, 'getHealth', { method: 'GET', url: '/health' }))
+  })
+
+  t.test('If-None-Match: * is 404 for a part that does not exist, 304 for one that does', async (t) => {
+    const star = { 'if-none-match': '*' }
+    const missing = await call(app, 'getPart', { method: 'GET', url: '/inventory/2147483647', headers: star })
+    t.equal(missing.statusCode, 404, 'no part, no representation to match')
+    const created = await call(app, 'createPart', { method: 'POST', url: '/inventory', headers: boss, payload: { name: 'Starred', price: 3 } })
+    const url = `/inventory/${created.json<Part>().id}`
+    const fresh = await call(app, 'getPart', { method: 'GET', url, headers: star })
+    t.equal(fresh.statusCode, 304, 'on a miss, once the part is found')
+    t.equal(fresh.body, '')
+    t.ok(fresh.headers.etag)
+    const hit = await call(app, 'getPart', { method: 'GET', url, headers: star })
+    t.equal(hit.statusCode, 304, 'and on a hit')
+    await call(app, 'deletePart', { method: 'DELETE', url, headers: boss })
+    t.equal((await call(app, 'getPart', { method: 'GET', url, headers: star })).statusCode, 404, 'deleted: 404 again')
   })
 }
 

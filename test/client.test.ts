@@ -84,6 +84,41 @@ t.test('createShopClient', async (t) => {
     t.same(fields, ['body:/email', 'body:/password'], '400 names each bad field')
   })
 
+  t.test('with a refresh token: a 401 is refreshed once and the request sent again, body and all', async (t) => {
+    const input = { name: 'Refreshing Customer', email: uniqueEmail('refresh'), phone: '+1 555 0198', password: 'client-password' }
+    const signUp = await createShopClient({ baseUrl, fetch }).POST('/customers', { body: input })
+    const id = signUp.data?.id ?? 0
+    const login = await createShopClient({ baseUrl, fetch }).POST('/customers/login', { body: { email: input.email, password: input.password } })
+    const pairs: Array<Schemas['Token']> = []
+    const shop = createShopClient({ baseUrl, fetch, token: 'an.expired.token', refreshToken: login.data?.refresh_token, onRefresh: (pair) => pairs.push(pair) })
+
+    const before = seen.length
+    const renamed = await shop.PUT('/customers/{customer_id}', { params: { path: { customer_id: id } }, body: { name: 'Renamed after refresh', email: input.email, phone: input.phone } })
+    t.equal(renamed.response.status, 200, 'the request succeeds after one refresh')
+    t.equal(renamed.data?.name, 'Renamed after refresh', 'with its body sent again')
+    t.same(seen.slice(before).map((r) => `${r.method} ${new URL(r.url).pathname}`), [`PUT /customers/${id}`, 'POST /auth/refresh', `PUT /customers/${id}`])
+    t.equal(pairs.length, 1, 'onRefresh hears the new pair')
+    t.equal(shop.token, pairs[0]?.token, 'which the client now sends')
+    t.equal(shop.refreshToken, pairs[0]?.refresh_token)
+    t.not(shop.refreshToken, login.data?.refresh_token, 'the spent refresh token is not kept')
+
+    shop.setToken('expired.again.token')
+    const both = await Promise.all([shop.GET('/customers/{customer_id}', { params: { path: { customer_id: id } } }), shop.GET('/customers/my-tickets')])
+    t.same(both.map((r) => r.response.status), [200, 200], 'two requests meeting a 401 at once')
+    t.equal(pairs.length, 2, 'share one refresh: a second one with the same token would end the session')
+
+    const logout = await shop.POST('/auth/logout')
+    t.equal(logout.response.status, 204)
+    const after = seen.length
+    const ended = await shop.GET('/customers/my-tickets')
+    t.equal(ended.response.status, 401, 'the session has ended: the refresh fails, and the 401 comes back')
+    t.same(seen.slice(after).map((r) => `${r.method} ${new URL(r.url).pathname}`), ['GET /customers/my-tickets', 'POST /auth/refresh'], 'refreshed once, not retried')
+    t.equal(shop.refreshToken, undefined, 'the dead refresh token is dropped')
+    const again = await shop.GET('/customers/my-tickets')
+    t.equal(again.response.status, 401)
+    t.equal(seen.at(-1)?.url.endsWith('/customers/my-tickets'), true, 'and no refresh is tried without one')
+  })
+
   t.test('the token: from the options, replaced, cleared, and overridden per call', async (t) => {
     const shop = createShopClient({ baseUrl, fetch, token: 'first' })
     await shop.GET('/health')

@@ -45,3 +45,19 @@ t.test('a failing task frees its slot and its caller gets the error', async (t) 
 t.test('max must be a positive integer', async (t) => {
   for (const max of [0, -1, 1.5, Number.NaN]) t.throws(() => limitConcurrency(max), RangeError, String(max))
 })
+
+t.test('past maxWaiting, a task is refused at once instead of queued', async (t) => {
+  const limited = limitConcurrency(1, 2)
+  const log: string[] = []
+  const gates = ['a', 'b', 'c'].map((name) => gate(log, name))
+  const results = gates.map((g) => limited(g.task))
+  await t.rejects(limited(async () => 'd'), { name: 'QueueFull' }, 'one running, two waiting: the fourth is refused')
+  gates[0]?.release()
+  await tick()
+  const e = limited(async () => 'e') // b runs, c waits: there is room for one more
+  await t.rejects(limited(async () => 'f'), { name: 'QueueFull' }, 'and only one')
+  gates[1]?.release()
+  await tick()
+  gates[2]?.release()
+  t.same(await Promise.all([...results, e]), ['a', 'b', 'c', 'e'], 'a slot in the queue is taken again once one frees')
+})

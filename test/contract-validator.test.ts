@@ -6,8 +6,8 @@ import addFormats from 'ajv-formats'
 import Fastify from 'fastify'
 import openapiGlue from 'fastify-openapi-glue'
 import t from 'tap'
-import { PRECOMPILED_VALIDATOR_PATH, readInstalledOasSchema, usePrecompiledContractValidator } from '../src/contract-validator.js'
-import { loadSpec, type OpenApiDocument } from '../src/spec.js'
+import { PRECOMPILED_VALIDATOR_PATH, readInstalledOasSchema, usePrecompiledContractValidator } from '../src/contract/validator.js'
+import { loadSpec, type OpenApiDocument } from '../src/contract/spec.js'
 
 // The mistakes below reach anywhere into the document, whatever its shape.
 type Loose = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -8,13 +8,13 @@ import { createDatabase, PreparingPool } from '../src/db/connect.js'
 import { pingDatabase, selectOneThrough, sharedPing, type DatabaseProbe } from '../src/db/health.js'
 import { MIGRATION_FOLDER, migrateDown, migrateToLatest } from '../src/db/migrate.js'
 import type { Database } from '../src/db/schema.js'
-import { createTestPostgres } from './support/databases.js'
+import { createTestPostgres } from './helpers.js'
 
 // Every migration file, in the order the Migrator applies them (by name).
 const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
 const TABLES = [
-  'customers', 'idempotency_keys', 'inventory', 'mechanics', 'row_counts', 'service_mechanics', 'service_tickets',
-  'shop_settings', 'stock_levels', 'stock_movements', 'ticket_parts',
+  'customers', 'idempotency_keys', 'inventory', 'mechanics', 'refresh_tokens', 'row_counts', 'service_mechanics',
+  'service_tickets', 'sessions', 'shop_settings', 'stock_levels', 'stock_movements', 'ticket_parts',
 ]
 
 type Tap = Test
@@ -280,9 +280,9 @@ function driverSuite (t: Tap, open: (t: Tap) => Promise<Kysely<Database>>): void
 // scripts/run-tests.ts runs the suite once per TEST_DRIVER; each pass runs its own driver only.
 // Run directly (no TEST_DRIVER), this file covers PGlite, and PostgreSQL too when it can.
 const driver = process.env.TEST_DRIVER
-const skipPGlite = driver === 'pg' ? 'TEST_DRIVER=pg' : false
+const skipPGlite = driver === 'pg' ? 'the PGlite pass runs these (TEST_DRIVER=pg here)' : false
 const skipPostgres = driver === 'pglite'
-  ? 'TEST_DRIVER=pglite'
+  ? 'the PostgreSQL pass runs these (TEST_DRIVER=pglite here)'
   : process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set'
 
 t.test('PGlite', { skip: skipPGlite }, async (t) => {

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
-import { ROOT } from '../src/paths.js'
+import { ROOT } from '../src/contract/paths.js'
 import { buildTestApp } from './helpers.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'

@@ -9,10 +9,9 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildApp, type BuildOptions } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { isConnectionError, toProblem } from '../src/errors.js'
-import { BOSS, pgliteSnapshot, testEnv, uniqueEmail, usingPostgres } from './helpers.js'
-import { freePort, ownPostgresUnavailable, startPostgresServer } from './support/postgres-server.js'
-import { spawnServer } from './support/server-process.js'
+import { isConnectionError } from '../src/db/pg-errors.js'
+import { toProblem } from '../src/errors.js'
+import { appWith, BOSS, freePort, ownPostgresUnavailable, pgliteSnapshot, spawnServer, startPostgresServer, TEST_SETTINGS, testEnv, uniqueEmail, usingPostgres } from './helpers.js'
 
 const skipOwnPostgres = !usingPostgres()
   ? 'these faults need a real PostgreSQL server to stop and start: they run on the TEST_DRIVER=pg pass'
@@ -22,32 +21,19 @@ const skipOwnPostgres = !usingPostgres()
 const PROMPT_MS = 5_000
 /** Past this a request counts as hung. */
 const HANG_MS = 15_000
-const JWT_SECRET = 'faults-secret-that-is-long-enough-0123456789'
 const VIN = '1HGCM82633A004352'
 
 /** The app's environment on a database URL of the test's choosing. */
 function envOn (databaseUrl: string): Record<string, string> {
-  return {
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET,
-    LOG_LEVEL: 'silent',
-    BOOTSTRAP_MECHANIC_EMAIL: BOSS.email,
-    BOOTSTRAP_MECHANIC_PASSWORD: BOSS.password,
-    BOOTSTRAP_MECHANIC_NAME: BOSS.name,
-    RATE_LIMIT_MAX: '100000',
-    LOGIN_RATE_LIMIT_MAX: '100000',
-  }
+  return { ...TEST_SETTINGS, DATABASE_URL: databaseUrl }
 }
 
 interface Logged { level: number, msg: string, [field: string]: unknown }
 
 /** buildApp with its log captured (parsed), closed when `t` ends. Does not wait for ready. */
 function build (t: Test, env: Record<string, string>, log: Logged[], options: BuildOptions = {}): Promise<FastifyInstance> {
-  const config = loadConfig({ env, dotenvPath: false })
   const stream = { write: (line: string) => { log.push(JSON.parse(line) as Logged) } }
-  const app = buildApp(config, { logger: { level: 'info', stream }, ...options })
-  t.teardown(async () => { await (await app.catch(() => undefined))?.close() })
-  return app
+  return appWith(t, env, () => ({ logger: { level: 'info', stream }, ...options }))
 }
 
 async function until (what: string, ready: () => boolean | Promise<boolean>, ms: number, every = 100): Promise<void> {
@@ -207,6 +193,10 @@ t.test('PostgreSQL lost while running, then back', { skip: skipOwnPostgres }, as
   t.same([...new Set(burst.map((a) => a.status))], [503], 'a burst of 12 concurrent requests: all 503')
   t.ok(Math.max(...burst.map((a) => a.ms)) < PROMPT_MS, `the slowest in ${Math.max(...burst.map((a) => a.ms))} ms`)
   t.notOk(log.some((l) => l.level >= 60), 'nothing fatal was logged')
+  t.notOk(log.some((l) => l.level >= 50), 'no 503 was logged as an error')
+  const outageStarts = log.filter((l) => l.msg === 'the database is unreachable: answering 503 until it is back')
+  t.equal(outageStarts.length, 1, 'the outage was logged once, when it began')
+  t.equal(outageStarts[0]?.level, 40, 'as a warning')
 
   await postgres.start()
   t.comment('PostgreSQL started again')
@@ -219,6 +209,12 @@ t.test('PostgreSQL lost while running, then back', { skip: skipOwnPostgres }, as
   }
   const tickets = await call(base, 'GET', `/service-tickets/${fixture.ticketId}`, { token: fixture.mechanic })
   t.match(tickets.body, { id: fixture.ticketId, parts: [{ part_id: fixture.partId, quantity: 2 }] }, 'the writes before the outage survived it; the ones during it did nothing')
+  await until('the end of the outage in the log', () => log.some((l) => l.msg === 'the database is reachable again'), 10_000, 50)
+  const ends = log.filter((l) => l.msg === 'the database is reachable again')
+  t.equal(ends.length, 1, 'the end of the outage was logged once')
+  t.equal(ends[0]?.level, 40, 'as a warning')
+  // Every route twice and the burst of 12 answered 503 from the database (/health and a cached read do not count).
+  t.ok(Number(ends[0]?.unavailableAnswers) >= routes.length * 2 + 12, `with the count of 503s answered: ${String(ends[0]?.unavailableAnswers)}`)
 })
 
 t.test('PostgreSQL hung (every process stopped with SIGSTOP) while running', { skip: skipOwnPostgres }, async (t) => {

@@ -4,28 +4,41 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { buildApp, type BuildOptions } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
 import { createTestPostgres } from './support/databases.js'
 
+// The one module test files import: what they share is here or re-exported from test/support/.
 export { expectContract } from './support/contract.js'
+export * from './support/responses.js'
+export * from './support/fixtures.js'
+export * from './support/snapshot.js'
+export * from './support/operations.js'
+export * from './support/redis.js'
+export * from './support/server-process.js'
+export * from './support/postgres-server.js'
+export * from './support/arbitraries.js'
+export { isMultipleOf } from './support/multiple-of.js'
+export { createTestPostgres } from './support/databases.js'
 
 export const BOSS = { email: 'boss@shop.test', password: 'boss-password-1', name: 'Bootstrap Boss' } as const
 
 export const usingPostgres = (): boolean => process.env.TEST_DRIVER === 'pg'
 
+/** What every test app runs with whatever its database: quiet, the bootstrap mechanic, no 429s. */
+export const TEST_SETTINGS: Readonly<Record<string, string>> = {
+  JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
+  LOG_LEVEL: 'silent',
+  BOOTSTRAP_MECHANIC_EMAIL: BOSS.email,
+  BOOTSTRAP_MECHANIC_PASSWORD: BOSS.password,
+  BOOTSTRAP_MECHANIC_NAME: BOSS.name,
+  RATE_LIMIT_MAX: '100000',
+  LOGIN_RATE_LIMIT_MAX: '100000',
+}
+
 /** The environment a test app runs with; `env` overrides or adds variables. */
 export async function testEnv (t: Test, env: Record<string, string> = {}): Promise<Record<string, string>> {
-  const base: Record<string, string> = {
-    PGLITE_DIR: 'memory://',
-    JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
-    LOG_LEVEL: 'silent',
-    BOOTSTRAP_MECHANIC_EMAIL: BOSS.email,
-    BOOTSTRAP_MECHANIC_PASSWORD: BOSS.password,
-    BOOTSTRAP_MECHANIC_NAME: BOSS.name,
-    RATE_LIMIT_MAX: '100000',
-    LOGIN_RATE_LIMIT_MAX: '100000',
-  }
+  const base: Record<string, string> = { PGLITE_DIR: 'memory://', ...TEST_SETTINGS }
   if (usingPostgres()) {
     const url = await createTestPostgres(t)
     if (url === undefined) throw new Error('TEST_DRIVER=pg needs TEST_DATABASE_URL')
@@ -42,12 +55,22 @@ export function pgliteSnapshot (): Blob | undefined {
 
 /** Builds the real app on a fresh database and closes it when `t` ends. */
 export async function buildTestApp (t: Test, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const config = loadConfig({ env: await testEnv(t, env), dotenvPath: false })
-  // Only a new in-memory database starts from the dump: a directory may already hold one.
-  const fresh = config.database.kind === 'pglite' && config.database.dir.startsWith('memory://')
-  const app = await buildApp(config, { pgliteSnapshot: fresh ? pgliteSnapshot() : undefined })
-  t.teardown(() => app.close())
+  const app = await appWith(t, await testEnv(t, env), (config) => ({
+    // Only a new in-memory database starts from the dump: a directory may already hold one.
+    pgliteSnapshot: config.database.kind === 'pglite' && config.database.dir.startsWith('memory://') ? pgliteSnapshot() : undefined,
+  }))
   await app.ready()
+  return app
+}
+
+/**
+ * The app on exactly this environment, closed when `t` ends even if it never started; not waited
+ * for, so a test can watch a start-up that fails.
+ */
+export function appWith (t: Pick<Test, 'teardown'>, env: Record<string, string>, options: (config: Config) => BuildOptions = () => ({})): Promise<FastifyInstance> {
+  const config = loadConfig({ env, dotenvPath: false })
+  const app = buildApp(config, options(config))
+  t.teardown(async () => { await (await app.catch(() => undefined))?.close() })
   return app
 }
 

@@ -11,9 +11,7 @@ import { insertPart } from '../src/db/inventory.js'
 import { countStock, ledgerBalance } from '../src/db/stock.js'
 import { idempotencyOf, requestFingerprint, routeOf } from '../src/lib/idempotency.js'
 import { sweepAllExpiredKeys } from '../src/plugins/idempotency.js'
-import { auth, buildTestApp, usingPostgres } from './helpers.js'
-import { mechanicAccount, part } from './support/fixtures.js'
-import { injectChecked, problemWithStatus } from './support/responses.js'
+import { auth, buildTestApp, injectChecked, mechanicAccount, part, problemWithStatus, usingPostgres } from './helpers.js'
 
 type Stock = components['schemas']['Stock']
 type Part = components['schemas']['Part']

@@ -1,18 +1,14 @@
 // Bad input is refused, nothing is lost, and nothing leaks: mass assignment, hostile strings,
 // security headers, the CORS policy, and what reaches the logs.
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { sql } from 'kysely'
 import t, { type Test } from 'tap'
 import { buildApp, REDACTED_LOG_PATHS } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { BOSS, buildTestApp, expectContract, testEnv } from './helpers.js'
+import { type Account, BOSS, buildTestApp, changedTables, customerAccount, expectContract, expectInvalid, fillPath, type Json, mechanicAccount, operation, type Operation, operations, part, resolve, snapshot, testEnv, ticket } from './helpers.js'
 import { countStock } from '../src/db/stock.js'
-import { customerAccount, mechanicAccount, part, ticket, type Account } from './support/fixtures.js'
-import { fillPath, operation, operations, resolve, type Json, type Operation } from './support/operations.js'
-import { expectInvalid } from './support/responses.js'
-import { changedTables, snapshot } from './support/snapshot.js'
 
 const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}@example.com`
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
@@ -61,6 +57,7 @@ const BODY_CASES: Record<string, BodyCase> = {
     body: () => ({ quantity: 10, reference: 'DN-1' }),
   },
   updateShopSettings: { token: (w) => w.M.token, body: () => ({ labor_rate: 120, parts_tax_rate: 0.0825, labor_tax_rate: 0 }) },
+  refreshSession: { token: () => undefined, body: (w) => ({ refresh_token: w.A.refreshToken }) },
 }
 
 /** Fields a client must never set: ids, roles, secrets, counters and timestamps are the server's. */
@@ -281,12 +278,15 @@ t.test('input', async (t) => {
       t.equal(res.statusCode, status, url)
       expectContract(res, id)
     }
-    // AJV's type coercion reads these as numbers (1000, 16, 1): lenient, but the id is an integer
-    // by the time it reaches SQL, and the answer is the one the canonical id gets.
-    for (const [url, canonical] of [['/customers/1e3', '/customers/1000'], ['/customers/0x10', '/customers/16'], [`/customers/${w.A.id}.0`, `/customers/${w.A.id}`]] as const) {
-      const [res, expected] = [await app.inject({ method: 'GET', url, headers: bearer(w.M.token) }), await app.inject({ method: 'GET', url: canonical, headers: bearer(w.M.token) })]
-      t.equal(res.statusCode, expected.statusCode, `${url} answers as ${canonical}`)
-      if (res.statusCode === 200) t.same(res.json(), expected.json())
+    // AJV's type coercion read these as numbers (1000, 16, 7…): one customer under many URLs.
+    // Only the canonical decimal reaches a record; every other spelling is 400 naming the id.
+    const id = w.A.id
+    const canonical = await app.inject({ method: 'GET', url: `/customers/${id}`, headers: bearer(w.M.token) })
+    t.equal(canonical.statusCode, 200, 'the canonical id')
+    for (const url of ['/customers/1e3', '/customers/0x10', `/customers/${id}.0`, `/customers/+${id}`, `/customers/%20${id}`, `/customers/0${id}`]) {
+      const res = await app.inject({ method: 'GET', url, headers: bearer(w.M.token) })
+      t.equal(res.statusCode, 400, `${url} is refused`)
+      t.match(res.json(), { errors: [{ name: '/customer_id', in: 'path' }] })
       expectContract(res, 'getCustomer')
     }
     // A valid email that carries SQL is just an unknown email.
@@ -470,6 +470,12 @@ t.test('logs hold no password, hash or token', async (t) => {
   t.equal((await app.inject({ method: 'PUT', url: `/customers/${id}`, headers: bearer(token), payload: { name: 'Log Person', email, phone: '+1 555 0100', password: newPassword } })).statusCode, 200)
   t.equal((await app.inject({ method: 'GET', url: '/customers', headers: bearer(`${token}x`) })).statusCode, 401, 'a tampered token')
   t.equal((await app.inject({ method: 'GET', url: '/mechanics', headers: bearer(bossToken) })).statusCode, 200)
+  const refreshToken = boss.json<{ refresh_token: string }>().refresh_token
+  const renewed = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: refreshToken } })
+  t.equal(renewed.statusCode, 200)
+  const renewedRefreshToken = renewed.json<{ refresh_token: string }>().refresh_token
+  t.equal((await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: refreshToken } })).statusCode, 401, 'a replayed refresh token')
+  t.equal((await app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(token) })).statusCode, 204)
 
   // A 500 from the database while writing a customer: PostgreSQL's error detail quotes the whole
   // failing row, password hash included. A check constraint the API does not know about stands in
@@ -494,6 +500,9 @@ t.test('logs hold no password, hash or token', async (t) => {
     ['a customer token', token],
     ["a customer token's signature", token.split('.')[2] ?? token],
     ['a mechanic token', bossToken],
+    ['a refresh token', refreshToken],
+    ['a refresh token from a refresh', renewedRefreshToken],
+    ["a refresh token's digest", createHash('sha256').update(refreshToken).digest('base64url')],
     ['a password hash', 'scrypt$'],
   ] as const) {
     t.notOk(log.includes(secret), `no ${what} in the log`, { lines: log.split('\n').filter((l) => l.includes(secret)).map((l) => l.slice(-1500)) })

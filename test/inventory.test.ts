@@ -3,11 +3,9 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import type { components } from '../generated/api.js'
-import { auth, buildTestApp, mechanicToken, signUpCustomer } from './helpers.js'
-import { fieldNames, injectChecked, problemWithStatus as expectProblem } from './support/responses.js'
+import { auth, buildTestApp, fieldNames, injectChecked, mechanicToken, problemWithStatus as expectProblem, signUpCustomer } from './helpers.js'
 
 type Part = components['schemas']['Part']
-type PartPage = components['schemas']['PartPage']
 type ServiceTicket = components['schemas']['ServiceTicket']
 
 const MISSING = 2_000_000_000
@@ -70,44 +68,6 @@ t.test('POST /inventory', async (t) => {
   t.test('401 without a token, 403 with a customer token', async (t) => {
     expectProblem(t, await createPart({ name: 'Filter', price: 1 }, {}), 401)
     expectProblem(t, await createPart({ name: 'Filter', price: 1 }, auth(customer.token)), 403)
-  })
-})
-
-t.test('GET /inventory', async (t) => {
-  const created = [await newPart('Oil filter', 7.5), await newPart('Air filter', 12), await newPart('Spark plug', 3.25)]
-
-  t.test('public, by id, paginated with meta and Link', async (t) => {
-    const res = await call('listParts', { method: 'GET', url: '/inventory?per_page=100' })
-    t.equal(res.statusCode, 200)
-    const page = res.json<PartPage>()
-    const ids = page.data.map((part) => part.id)
-    t.strictSame(ids, [...ids].sort((a, b) => a - b), 'in id order')
-    t.equal(page.meta.total, page.data.length, 'one page holds the whole catalogue')
-    for (const part of created) t.strictSame(page.data.find((p) => p.id === part.id), part)
-
-    const second = await call('listParts', { method: 'GET', url: '/inventory?page=2&per_page=1' })
-    const { data, meta } = second.json<PartPage>()
-    t.strictSame(data, [page.data[1]])
-    t.strictSame(meta, { page: 2, per_page: 1, total: page.meta.total, total_pages: page.meta.total })
-    t.match(second.headers.link, /<\/inventory\?page=1&per_page=1>; rel="first", <\/inventory\?page=1&per_page=1>; rel="prev", <\/inventory\?page=3&per_page=1>; rel="next"/)
-  })
-
-  t.test('tokens of either role read it too', async (t) => {
-    t.equal((await call('listParts', { method: 'GET', url: '/inventory', headers: boss })).statusCode, 200)
-    t.equal((await call('listParts', { method: 'GET', url: '/inventory', headers: auth(customer.token) })).statusCode, 200)
-  })
-
-  t.test('a page past the end is empty but still counts the catalogue', async (t) => {
-    const all = (await call('listParts', { method: 'GET', url: '/inventory' })).json<PartPage>()
-    const res = await call('listParts', { method: 'GET', url: '/inventory?page=999' })
-    t.strictSame(res.json<PartPage>().data, [])
-    t.equal(res.json<PartPage>().meta.total, all.meta.total)
-  })
-
-  t.test('400 for bad paging', async (t) => {
-    const problem = expectProblem(t, await call('listParts', { method: 'GET', url: '/inventory?page=0&per_page=101' }), 400)
-    t.strictSame(problem.errors.map((e) => [e.name, e.in]).sort(), [['/page', 'query'], ['/per_page', 'query']])
-    expectProblem(t, await call('listParts', { method: 'GET', url: '/inventory?per_page=abc' }), 400)
   })
 })
 

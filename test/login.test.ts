@@ -6,11 +6,10 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { replacePasswordHash } from '../src/db/accounts.js'
 import { hashPassword, verifyPassword, type ScryptCost } from '../src/lib/passwords.js'
-import { BOSS, auth, buildTestApp, pgliteSnapshot, signUpCustomer, testEnv } from './helpers.js'
-import { expectNoSecrets, expectOk, expectProblem } from './support/responses.js'
+import { auth, BOSS, buildTestApp, expectNoSecrets, expectOk, expectProblem, pgliteSnapshot, signUpCustomer, testEnv } from './helpers.js'
 
-const EARLIER: ScryptCost = { N: 2 ** 14, r: 8, p: 1 }
-const CURRENT_PREFIX = /^scrypt\$32768\$8\$1\$/
+const EARLIER: ScryptCost = { N: 2 ** 15, r: 8, p: 1 }
+const CURRENT_PREFIX = /^scrypt\$131072\$8\$1\$/
 
 const app = await buildTestApp(t)
 

@@ -5,8 +5,7 @@ import type { components } from '../generated/api.js'
 import { ensureBootstrapMechanic } from '../src/db/mechanics.js'
 import { hashPassword } from '../src/lib/passwords.js'
 import type { TokenClaims } from '../src/plugins/auth.js'
-import { BOSS, auth, buildTestApp, createMechanic, expectContract, mechanicToken, signUpCustomer, uniqueEmail, type TestMechanic } from './helpers.js'
-import { expectInvalid, expectNoSecrets, expectOk, expectProblem } from './support/responses.js'
+import { auth, BOSS, buildTestApp, createMechanic, expectContract, expectInvalid, expectNoSecrets, expectOk, expectProblem, mechanicToken, signUpCustomer, type TestMechanic, uniqueEmail } from './helpers.js'
 
 type Mechanic = components['schemas']['Mechanic']
 type MechanicPage = components['schemas']['MechanicPage']
@@ -163,9 +162,9 @@ t.test('POST /mechanics/login (loginMechanic)', async (t) => {
 
   t.test('200 with a mechanic token for this mechanic', async (t) => {
     const body = expectOk<Token>(t, await login(m.email, m.password), 'loginMechanic', 200)
-    t.strictSame(Object.keys(body).sort(), ['expires_in', 'token', 'token_type'])
-    t.match(body, { token_type: 'Bearer', expires_in: 3600 })
-    t.match(app.jwt.decode<TokenClaims>(body.token), { sub: String(m.id), role: 'mechanic' })
+    t.strictSame(Object.keys(body).sort(), ['expires_in', 'refresh_expires_in', 'refresh_token', 'token', 'token_type'])
+    t.match(body, { token_type: 'Bearer', expires_in: 3600, refresh_expires_in: 30 * 86400 })
+    t.match(app.jwt.decode<TokenClaims>(body.token), { sub: String(m.id), role: 'mechanic', sid: /^[0-9a-f-]{36}$/ })
     expectOk(t, await getAs(auth(body.token), m.id), 'getMechanic', 200)
   })
 
@@ -192,39 +191,9 @@ t.test('POST /mechanics/login (loginMechanic)', async (t) => {
   })
 })
 
-t.test('GET /mechanics (listMechanics)', async (t) => {
-  const made = [await hire(), await hire(), await hire()]
+t.test('GET /mechanics (listMechanics): ETag and 304', async (t) => {
   const list = (query: string, headers: Record<string, string> = boss): Promise<LightMyRequestResponse> =>
     app.inject({ method: 'GET', url: `/mechanics${query}`, headers })
-  const total = (await list('?per_page=1')).json<MechanicPage>().meta.total
-  t.ok(total >= 4)
-
-  t.test('one page, oldest first, with meta and all four links, without secrets', async (t) => {
-    const res = await list(`?page=${total - 1}&per_page=1`)
-    const body = expectOk<MechanicPage>(t, res, 'listMechanics', 200)
-    t.strictSame(body, { data: [publicView(made[1]!)], meta: { page: total - 1, per_page: 1, total, total_pages: total } })
-    t.equal(res.headers.link, [
-      '</mechanics?page=1&per_page=1>; rel="first"',
-      `</mechanics?page=${total - 2}&per_page=1>; rel="prev"`,
-      `</mechanics?page=${total}&per_page=1>; rel="next"`,
-      `</mechanics?page=${total}&per_page=1>; rel="last"`,
-    ].join(', '))
-    expectNoSecrets(t, res)
-  })
-
-  t.test('the first page starts with the bootstrap mechanic and runs in id order', async (t) => {
-    const body = expectOk<MechanicPage>(t, await list('?per_page=100'), 'listMechanics', 200)
-    t.match(body.data[0], { email: BOSS.email })
-    const ids = body.data.map((m) => m.id)
-    t.strictSame(ids, [...ids].sort((a, b) => a - b))
-    t.strictSame(body.data.at(-1), publicView(made[2]!))
-  })
-
-  t.test('defaults to page 1 of 10', async (t) => {
-    const res = await list('')
-    t.strictSame(expectOk<MechanicPage>(t, res, 'listMechanics', 200).meta, { page: 1, per_page: 10, total, total_pages: Math.ceil(total / 10) })
-    t.match(res.headers.link, /^<\/mechanics\?page=1&per_page=10>; rel="first"/)
-  })
 
   t.test('304 while nothing changed; every mechanic write shows at once', async (t) => {
     const first = await list('?per_page=100')
@@ -248,17 +217,6 @@ t.test('GET /mechanics (listMechanics)', async (t) => {
     expectOk(t, await app.inject({ method: 'DELETE', url: `/mechanics/${m.id}`, headers: boss }), 'deleteMechanic', 204)
     const deleted = await list('?per_page=100', { ...boss, 'if-none-match': String(updated.headers.etag) })
     t.notOk(expectOk<MechanicPage>(t, deleted, 'listMechanics', 200).data.some((x) => x.id === m.id))
-  })
-
-  t.test('400 naming the bad query parameters', async (t) => {
-    expectInvalid(t, await list('?per_page=101'), 'listMechanics', [{ name: '/per_page', in: 'query' }])
-    expectInvalid(t, await list('?page=0'), 'listMechanics', [{ name: '/page', in: 'query' }])
-  })
-
-  t.test('401 without a valid token, 403 for a customer', async (t) => {
-    expectProblem(t, await list('', {}), 'listMechanics', 401)
-    expectProblem(t, await list('', garbage), 'listMechanics', 401)
-    expectProblem(t, await list('', asCustomer), 'listMechanics', 403)
   })
 })
 

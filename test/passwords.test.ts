@@ -4,18 +4,21 @@ import { DEFAULT_COST, hashPassword, hashSlotsFor, needsRehash, verifyPassword }
 
 t.test('a hash names its scheme and cost, verifies its password and no other', async (t) => {
   const stored = await hashPassword('correct horse battery staple')
-  t.match(stored, /^scrypt\$32768\$8\$1\$[\w-]{22}\$[\w-]{43}$/)
-  t.same(DEFAULT_COST, { N: 2 ** 15, r: 8, p: 1 })
+  t.match(stored, /^scrypt\$131072\$8\$1\$[\w-]{22}\$[\w-]{43}$/, "OWASP's minimum for scrypt: N=2^17, r=8, p=1")
+  t.same(DEFAULT_COST, { N: 2 ** 17, r: 8, p: 1 })
   t.equal(await verifyPassword('correct horse battery staple', stored), true)
   t.equal(await verifyPassword('correct horse battery stapler', stored), false)
   t.not(await hashPassword('correct horse battery staple'), stored, 'salted: the same password hashes differently')
 })
 
-t.test('a hash stored at an earlier cost still verifies', async (t) => {
-  const earlier = await hashPassword('hunter2-hunter2', { N: 2 ** 14, r: 8, p: 1 })
-  t.match(earlier, /^scrypt\$16384\$8\$1\$/)
-  t.equal(await verifyPassword('hunter2-hunter2', earlier), true)
-  t.equal(await verifyPassword('hunter3-hunter3', earlier), false)
+t.test('a hash stored at an earlier cost still verifies, and needs a rehash', async (t) => {
+  for (const N of [2 ** 14, 2 ** 15]) {
+    const earlier = await hashPassword('hunter2-hunter2', { N, r: 8, p: 1 })
+    t.match(earlier, new RegExp(`^scrypt\\$${N}\\$8\\$1\\$`))
+    t.equal(await verifyPassword('hunter2-hunter2', earlier), true)
+    t.equal(await verifyPassword('hunter3-hunter3', earlier), false)
+    t.equal(needsRehash(earlier), true, `N=${N} is upgraded at the next login`)
+  }
 })
 
 t.test('the password is normalised (NFKC): the same text typed two ways is the same password', async (t) => {
@@ -31,8 +34,8 @@ t.test('a stored value that is not one of our hashes verifies nothing', async (t
 
 t.test('needsRehash: true for any other cost or scheme, false at the current cost', async (t) => {
   t.equal(needsRehash(await hashPassword('p-assword-1')), false)
-  t.equal(needsRehash('scrypt$32768$8$1$c2FsdA$a2V5'), false)
-  for (const stored of ['scrypt$16384$8$1$c2FsdA$a2V5', 'scrypt$65536$8$1$c2FsdA$a2V5', 'scrypt$32768$16$1$c2FsdA$a2V5', 'scrypt$32768$8$2$c2FsdA$a2V5', 'bcrypt$12$abc', '']) {
+  t.equal(needsRehash('scrypt$131072$8$1$c2FsdA$a2V5'), false)
+  for (const stored of ['scrypt$16384$8$1$c2FsdA$a2V5', 'scrypt$32768$8$1$c2FsdA$a2V5', 'scrypt$131072$16$1$c2FsdA$a2V5', 'scrypt$131072$8$2$c2FsdA$a2V5', 'bcrypt$12$abc', '']) {
     t.equal(needsRehash(stored), true, stored)
   }
   t.equal(needsRehash('scrypt$16384$8$1$c2FsdA$a2V5', { N: 2 ** 14, r: 8, p: 1 }), false, 'against the cost it is given')

@@ -9,9 +9,7 @@ import t, { type Test } from 'tap'
 import type { components } from '../generated/api.js'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { auth, BOSS, expectContract, mechanicToken, testEnv, uniqueEmail, usingPostgres } from './helpers.js'
-import { createTestPostgres } from './support/databases.js'
-import { claimRedisDb, redisServerInstalled, sharedRedisUrl, startRedisServer } from './support/redis.js'
+import { auth, BOSS, claimRedisDb, createTestPostgres, expectContract, mechanicToken, redisServerInstalled, sharedRedisUrl, startRedisServer, testEnv, uniqueEmail, usingPostgres } from './helpers.js'
 
 type Part = components['schemas']['Part']
 type PartPage = components['schemas']['PartPage']
@@ -20,8 +18,9 @@ type RankingPage = components['schemas']['MechanicRankingPage']
 
 const MAX = 5
 const LOGIN_MAX = 2
-const SIGNUP_MAX = 2
-const LIMITS = { RATE_LIMIT_MAX: String(MAX), RATE_LIMIT_WINDOW: '1 minute', LOGIN_RATE_LIMIT_MAX: String(LOGIN_MAX), SIGNUP_RATE_LIMIT_MAX: String(SIGNUP_MAX) }
+/** Sign-up shares the login limit's number (LOGIN_RATE_LIMIT_MAX), keyed per client. */
+const SIGNUP_MAX = LOGIN_MAX
+const LIMITS = { RATE_LIMIT_MAX: String(MAX), RATE_LIMIT_WINDOW: '1 minute', LOGIN_RATE_LIMIT_MAX: String(LOGIN_MAX) }
 const VIN = '1HGCM82633A004352'
 /** Far above a healthy answer, far below a hang: what "never waits on Redis" means here. */
 const PROMPT_MS = 1_500
@@ -160,6 +159,71 @@ t.test('two instances on one Redis', { skip: noRedis }, async (t) => {
     })
   })
 
+  t.test('a session ended on A is refused on B within a second', { skip: sharedDatabaseSkip }, async (t) => {
+    type Pair = components['schemas']['Token']
+    const signUp = async (label: string) => {
+      const email = uniqueEmail(label)
+      const created = await call(a, 'createCustomer', { method: 'POST', url: '/customers', payload: { name: 'Session', email, phone: '+1 555 0100', password: 'customer-password' } })
+      return { id: created.json<{ id: number }>().id, email }
+    }
+    const login = async (app: FastifyInstance, email: string) =>
+      (await call(app, 'loginCustomer', { method: 'POST', url: '/customers/login', payload: { email, password: 'customer-password' } })).json<Pair>()
+    const read = (app: FastifyInstance, id: number, token: string) => call(app, 'getCustomer', { method: 'GET', url: `/customers/${id}`, headers: auth(token) })
+    /** B answers 200 twice (the second from its memory of live sessions). */
+    const warm = async (t: Test, id: number, token: string) => {
+      for (const n of [1, 2]) expectStatus(t, await read(b, id, token), 200, `B serves the live session (${n})`)
+    }
+    /** The time B takes to refuse the token, asked every 20 ms, at most one second. */
+    const refusedOnB = async (t: Test, id: number, token: string, what: string) => {
+      const started = Date.now()
+      await until(`B to refuse ${what}`, async () => (await read(b, id, token)).statusCode === 401, 1_000)
+      t.pass(`B refuses ${what} after ${Date.now() - started} ms`)
+    }
+
+    t.test('logout', async (t) => {
+      const customer = await signUp('logout-a')
+      const session = await login(a, customer.email)
+      await warm(t, customer.id, session.token)
+      expectStatus(t, await call(a, 'endSession', { method: 'POST', url: '/auth/logout', headers: auth(session.token) }), 204, 'A logs the session out')
+      await refusedOnB(t, customer.id, session.token, 'the access token')
+      expectStatus(t, await call(b, 'refreshSession', { method: 'POST', url: '/auth/refresh', payload: { refresh_token: session.refresh_token } }), 401, 'and the refresh token')
+    })
+
+    t.test('a password change: the other sessions end, the changing one lives', async (t) => {
+      const customer = await signUp('password-a')
+      const [changer, other] = [await login(a, customer.email), await login(b, customer.email)]
+      await warm(t, customer.id, other.token)
+      await warm(t, customer.id, changer.token)
+      expectStatus(t, await call(a, 'updateCustomer', { method: 'PUT', url: `/customers/${customer.id}`, headers: auth(changer.token), payload: { name: 'Changed', email: customer.email, phone: '+1 555 0100', password: 'customer-password-2' } }), 200, 'A changes the password')
+      await refusedOnB(t, customer.id, other.token, 'the other session')
+      expectStatus(t, await read(b, customer.id, changer.token), 200, 'B still serves the session that changed it')
+    })
+
+    t.test('reuse of a refresh token', async (t) => {
+      const customer = await signUp('reuse-a')
+      const session = await login(a, customer.email)
+      const next = (await call(a, 'refreshSession', { method: 'POST', url: '/auth/refresh', payload: { refresh_token: session.refresh_token } })).json<Pair>()
+      await warm(t, customer.id, next.token)
+      expectStatus(t, await call(a, 'refreshSession', { method: 'POST', url: '/auth/refresh', payload: { refresh_token: session.refresh_token } }), 401, 'A sees the spent token again')
+      await refusedOnB(t, customer.id, next.token, 'the session whose token was replayed')
+    })
+
+    t.test('the endings travel on a channel of this Redis database', async (t) => {
+      const subscriber = redis.client.duplicate()
+      t.teardown(() => subscriber.disconnect())
+      const heard: string[] = []
+      subscriber.on('message', (channel: string, message: string) => { heard.push(`${channel} ${message}`) })
+      const db = new URL(redis.url).pathname.slice(1)
+      await subscriber.subscribe(`mst:sessions:ended:${db}`)
+      const customer = await signUp('channel-a')
+      const session = await login(a, customer.email)
+      expectStatus(t, await call(a, 'endSession', { method: 'POST', url: '/auth/logout', headers: auth(session.token) }), 204, 'A logs out')
+      const sid = (JSON.parse(Buffer.from(session.token.split('.')[1] ?? '', 'base64url').toString()) as { sid: string }).sid
+      await until('the ending to be published', () => heard.length > 0, 1_000)
+      t.same(heard, [`mst:sessions:ended:${db} ${JSON.stringify([sid])}`], 'the session id, and nothing secret')
+    })
+  })
+
   t.test('an invalidation that could not reach Redis is applied as soon as it is back', async (t) => {
     const version = () => redis.client.get('mst:cache:version:inventory')
     await call(b, 'listParts', { method: 'GET', url: '/inventory' })
@@ -195,15 +259,29 @@ t.test('Redis unreachable at start, stopped, restarted and hung', { skip: noRedi
   const d = await buildInstance(t, env, log)
   t.equal(d.redis?.status, 'ready', 'D started with Redis')
   const instances = [c, d]
+  // A session lives in the database it was started on: on PGlite each instance has its own.
+  const bossOn = new Map<FastifyInstance, { authorization: string }>([[c, boss], [d, usingPostgres() ? boss : auth(await mechanicToken(d))]])
+  const bossFor = (app: FastifyInstance) => bossOn.get(app) ?? boss
 
   // One part on each instance's database (one database on pg, two on PGlite), for getPart below.
   const partIds = new Map<FastifyInstance, number>()
   for (const app of instances) {
-    partIds.set(app, (await call(app, 'createPart', { method: 'POST', url: '/inventory', headers: boss, payload: partPayload('Before the outage') })).json<Part>().id)
+    partIds.set(app, (await call(app, 'createPart', { method: 'POST', url: '/inventory', headers: bossFor(app), payload: partPayload('Before the outage') })).json<Part>().id)
   }
   const beforeOutage = await call(c, 'listParts', { method: 'GET', url: '/inventory?per_page=100' })
   const etagBeforeOutage = String(beforeOutage.headers.etag)
   t.match(etagBeforeOutage, /^".+"$/, 'with Redis up, C caches with an ETag')
+
+  // A customer session that D serves while Redis is up, so D remembers it alive (for the outage below).
+  let remembered: { id: number, token: string } | undefined
+  if (usingPostgres()) {
+    const email = uniqueEmail('outage-session')
+    const created = await call(c, 'createCustomer', { method: 'POST', url: '/customers', payload: { name: 'Outage', email, phone: '+1 555 0100', password: 'customer-password' } })
+    const id = created.json<{ id: number }>().id
+    const { token } = (await call(c, 'loginCustomer', { method: 'POST', url: '/customers/login', payload: { email, password: 'customer-password' } })).json<{ token: string }>()
+    for (let n = 0; n < 2; n++) expectStatus(t, await call(d, 'getCustomer', { method: 'GET', url: `/customers/${id}`, headers: auth(token) }), 200, 'D serves the session')
+    remembered = { id, token }
+  }
 
   t.test('with Redis up: one limit for both instances', async (t) => {
     await expectSharedLimit(t, instances, () => ({ method: 'GET', url: '/health' }), 'getHealth', MAX, 200)
@@ -215,9 +293,9 @@ t.test('Redis unreachable at start, stopped, restarted and hung', { skip: noRedi
     const reads = (app: FastifyInstance) => [
       ['listParts', { method: 'GET', url: '/inventory?per_page=100' }],
       ['getPart', { method: 'GET', url: `/inventory/${partIds.get(app) ?? 0}` }],
-      ['listMechanics', { method: 'GET', url: '/mechanics', headers: boss }],
-      ['getMechanicRanking', { method: 'GET', url: '/mechanics/ranking', headers: boss }],
-      ['listCustomers', { method: 'GET', url: '/customers', headers: boss }],
+      ['listMechanics', { method: 'GET', url: '/mechanics', headers: bossFor(app) }],
+      ['getMechanicRanking', { method: 'GET', url: '/mechanics/ranking', headers: bossFor(app) }],
+      ['listCustomers', { method: 'GET', url: '/customers', headers: bossFor(app) }],
       ['getHealth', { method: 'GET', url: '/health' }],
     ] as const
     for (const [n, app] of instances.entries()) {
@@ -256,6 +334,15 @@ t.test('Redis unreachable at start, stopped, restarted and hung', { skip: noRedi
     await until('the outage warning', () => logged(/"level":40.*Redis is unreachable: rate limits and cache fall back/, logFrom), 5_000)
     t.pass('a warning in the log')
     t.notOk(logged(/"level":50/), 'no error in the log')
+  })
+
+  t.test('while Redis is down: a session ended on C is refused on D, which asks the database', { skip: sharedDatabaseSkip }, async (t) => {
+    t.ok(remembered !== undefined, 'a session D served while Redis was up')
+    if (remembered === undefined) return
+    const { id, token } = remembered
+    expectStatus(t, await call(c, 'endSession', { method: 'POST', url: '/auth/logout', headers: auth(token) }), 204, 'C logs it out, and cannot tell D through Redis')
+    await until('D to refuse it', async () => (await call(d, 'getCustomer', { method: 'GET', url: `/customers/${id}`, headers: auth(token) })).statusCode === 401, 1_000)
+    t.pass('D refuses it: it trusts no memory while it cannot hear endings')
   })
 
   t.test('once Redis is back: the cache and the shared limits recover', async (t) => {

@@ -2,8 +2,7 @@
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { sql } from 'kysely'
 import t from 'tap'
-import { auth, buildTestApp, mechanicToken, signUpCustomer } from './helpers.js'
-import { fieldNames, injectChecked, problemWithStatus } from './support/responses.js'
+import { auth, buildTestApp, fieldNames, injectChecked, mechanicToken, problemWithStatus, signUpCustomer } from './helpers.js'
 
 const app: FastifyInstance = await buildTestApp(t)
 const boss = auth(await mechanicToken(app))

@@ -5,9 +5,7 @@
 import http from 'node:http'
 import net from 'node:net'
 import t from 'tap'
-import { testEnv, uniqueEmail } from './helpers.js'
-import { claimRedisDb } from './support/redis.js'
-import { startServer, type LogLine } from './support/server-process.js'
+import { claimRedisDb, type LogLine, startServer, testEnv, uniqueEmail } from './helpers.js'
 
 /** close-with-grace's delay in src/server.ts: past it the process is killed with exit 1. */
 const GRACE_MS = 10_000
@@ -18,12 +16,13 @@ interface Answer { status: number, headers: http.IncomingHttpHeaders, body: stri
  * A JSON request whose headers and first half of the body go out at once, and whose second half
  * waits for release(): the server has started it (logged "incoming request") but cannot finish it.
  */
-function heldRequest (agent: http.Agent, base: string, method: string, path: string, payload: unknown): { release: () => void, answer: Promise<Answer> } {
+function heldRequest (agent: http.Agent, base: string, method: string, path: string, payload: unknown, localAddress?: string): { release: () => void, answer: Promise<Answer> } {
   const body = Buffer.from(JSON.stringify(payload))
   const half = Math.floor(body.length / 2)
   const req = http.request(new URL(path, base), {
     method,
     agent,
+    localAddress,
     headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
   })
   const answer = new Promise<Answer>((resolve, reject) => {
@@ -76,10 +75,11 @@ t.test('SIGTERM with requests in flight: they finish, new connections are refuse
   t.equal((await within(30_000, 'sign-up', signUp.answer)).status, 201, 'a customer to log in as')
 
   // In flight at SIGTERM: logins (each verifies an scrypt hash, ~100 ms of CPU) and a sign-up, all
-  // started by the server and all waiting for the rest of their bodies.
+  // started by the server and all waiting for the rest of their bodies. Each from an address of
+  // its own: a client gets one password check at a time (src/plugins/hashing.ts).
   const LOGINS = 6
-  const logins = Array.from({ length: LOGINS }, () => heldRequest(agent, base, 'POST', '/customers/login', account))
-  const lateSignUp = heldRequest(agent, base, 'POST', '/customers', { name: 'Late Customer', phone: '+1 555 0101', email: uniqueEmail('late'), password: 'late-password-12' })
+  const logins = Array.from({ length: LOGINS }, (_, i) => heldRequest(agent, base, 'POST', '/customers/login', account, `127.0.0.${10 + i}`))
+  const lateSignUp = heldRequest(agent, base, 'POST', '/customers', { name: 'Late Customer', phone: '+1 555 0101', email: uniqueEmail('late'), password: 'late-password-12' }, '127.0.0.9')
   const started = (url: string) => server.logs.filter((l) => l.msg === 'incoming request' && (l.req as { url?: string } | undefined)?.url === url).length
   const deadline = Date.now() + 30_000
   while (started('/customers/login') < LOGINS || started('/customers') < 2) {

@@ -8,9 +8,7 @@ import type { components } from '../generated/api.js'
 import { InsufficientStock } from '../src/db/errors.js'
 import { countStock, ledgerBalance, MAX_ON_HAND, returnStock, takeStock, type Actor } from '../src/db/stock.js'
 import { toProblem } from '../src/errors.js'
-import { auth, buildTestApp, mechanicToken, signUpCustomer, usingPostgres } from './helpers.js'
-import { mechanicAccount, part } from './support/fixtures.js'
-import { injectChecked, problemWithStatus } from './support/responses.js'
+import { auth, buildTestApp, injectChecked, mechanicAccount, mechanicToken, part, problemWithStatus, signUpCustomer, usingPostgres } from './helpers.js'
 
 type Stock = components['schemas']['Stock']
 type StockPage = components['schemas']['StockPage']

@@ -1,13 +1,13 @@
 // Bad tokens never open a door: every token here is signed by hand with node:crypto (no JWT
 // library), so the test does not share the server's assumptions. A bad token is a 401 problem, a
 // good token of the wrong role a 403, and a token whose account was deleted a 401 (API.md, Auth).
-import { createHmac, generateKeyPairSync, randomBytes, sign as rsaSign } from 'node:crypto'
+// Refresh tokens get the same treatment: forged, truncated, another user's, after account deletion.
+import { createHash, createHmac, generateKeyPairSync, randomBytes, sign as rsaSign } from 'node:crypto'
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { loadConfig, MIN_PRODUCTION_SECRET_LENGTH } from '../src/config.js'
-import { buildTestApp, testEnv } from './helpers.js'
-import { customerAccount, mechanicAccount } from './support/fixtures.js'
-import { expectProblem, type Problem } from './support/responses.js'
+import { loadConfig, MIN_SECRET_LENGTH } from '../src/config.js'
+import { ACCOUNT_MEMO_MS, createSecurityHandlers } from '../src/plugins/auth.js'
+import { buildTestApp, customerAccount, expectProblem, mechanicAccount, type Problem, testEnv } from './helpers.js'
 
 const b64url = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
 
@@ -21,8 +21,13 @@ function hmacToken (header: object, payload: object, secret: string, hash: Alg =
 
 const HS256 = { alg: 'HS256', typ: 'JWT' }
 const now = (): number => Math.floor(Date.now() / 1000)
-const claims = (sub: string, role: string, extra: object = {}): Record<string, unknown> =>
-  ({ sub, role, iat: now(), exp: now() + 600, ...extra })
+/** JWT_ISSUER and JWT_AUDIENCE default to the API's name. */
+const ISSUER = 'mechanic-shop-api'
+const moduleClaims = (sub: string, role: string, extra: object = {}): Record<string, unknown> =>
+  ({ sub, role, iat: now(), exp: now() + 600, iss: ISSUER, aud: ISSUER, ...extra })
+/** The claims of a JWT, read without checking anything. */
+const claimsOf = (token: string): Record<string, unknown> =>
+  JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
@@ -33,6 +38,11 @@ t.test('tokens', async (t) => {
   const app = await buildTestApp(t)
   const mechanic = await mechanicAccount(app)
   const customer = await customerAccount(app)
+  // Hand-signed tokens name the fixtures' real sessions: the session check is one more door.
+  const sessionOf = (account: { token: string }) => String(claimsOf(account.token).sid)
+  const sids: Record<string, string> = { [`mechanic:${mechanic.id}`]: sessionOf(mechanic), [`customer:${customer.id}`]: sessionOf(customer) }
+  const claims = (sub: string, role: string, extra: object = {}): Record<string, unknown> =>
+    ({ sub, role, sid: sids[`${role}:${sub}`] ?? sessionOf(mechanic), iat: now(), exp: now() + 600, iss: ISSUER, aud: ISSUER, ...extra })
 
   // listMechanics is mechanic-only; listMyCustomerTickets customer-only; getCustomer takes both.
   const asMechanic = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/mechanics', headers })
@@ -52,10 +62,12 @@ t.test('tokens', async (t) => {
     t.equal(own.statusCode, 200)
   })
 
-  t.test('the tokens the app issues are HS256 with exactly sub, role, iat and exp', async (t) => {
+  t.test('the tokens the app issues are HS256 with exactly sub, role, sid, iat, exp, iss and aud', async (t) => {
     const [header, payload] = mechanic.token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>)
     t.same(header, { alg: 'HS256', typ: 'JWT' })
-    t.same(Object.keys(payload ?? {}).sort(), ['exp', 'iat', 'role', 'sub'])
+    t.same(Object.keys(payload ?? {}).sort(), ['aud', 'exp', 'iat', 'iss', 'role', 'sid', 'sub'])
+    t.equal(payload?.iss, ISSUER, 'iss is JWT_ISSUER')
+    t.equal(payload?.aud, ISSUER, 'aud is JWT_AUDIENCE')
     t.equal(payload?.sub, String(mechanic.id), 'sub is the id as a string')
   })
 
@@ -87,6 +99,10 @@ t.test('tokens', async (t) => {
       ['exp as a string', hmacToken(HS256, { ...good, exp: String(now() + 600) }, secret)],
       ['no sub', hmacToken(HS256, { role: 'mechanic', iat: now(), exp: now() + 600 }, secret)],
       ['no role', hmacToken(HS256, { sub, iat: now(), exp: now() + 600 }, secret)],
+      ['no sid (signed before sessions existed)', hmacToken(HS256, { sub, role: 'mechanic', iat: now(), exp: now() + 600 }, secret)],
+      ['sid not a UUID', hmacToken(HS256, claims(sub, 'mechanic', { sid: 'not-a-session' }), secret)],
+      ['sid as a number', hmacToken(HS256, claims(sub, 'mechanic', { sid: 1 }), secret)],
+      ['sid in upper case', hmacToken(HS256, claims(sub, 'mechanic', { sid: sessionOf(mechanic).toUpperCase() }), secret)],
       ['an unknown role', hmacToken(HS256, claims(sub, 'admin'), secret)],
       ['a role in the wrong case', hmacToken(HS256, claims(sub, 'Mechanic'), secret)],
       ['a role list', hmacToken(HS256, { ...good, role: ['mechanic'] }, secret)],
@@ -112,6 +128,10 @@ t.test('tokens', async (t) => {
 
     // Only a token we signed gets this far; it names an account that is not (or no longer) there.
     expect401(t, await asMechanic(bearer(hmacToken(HS256, claims('2147483647', 'mechanic'), secret))), 'listMechanics', 'the largest id, of no account')
+    // ... or a session that is not this account's, or that never existed.
+    const ended = expect401(t, await asMechanic(bearer(hmacToken(HS256, claims(String(mechanic.id), 'mechanic', { sid: sessionOf(customer) }), secret))), 'listMechanics', "another account's session")
+    t.match(ended.detail, /session .* has ended/)
+    expect401(t, await asMechanic(bearer(hmacToken(HS256, claims(String(mechanic.id), 'mechanic', { sid: '00000000-0000-4000-8000-000000000000' }), secret))), 'listMechanics', 'a session that never existed')
   })
 
   t.test('an Authorization header that is not one bearer token: 401', async (t) => {
@@ -138,7 +158,7 @@ t.test('tokens', async (t) => {
     t.equal(reverse.title, 'Forbidden')
   })
 
-  t.test("a token whose customer was deleted: 401", async (t) => {
+  t.test('a token whose customer was deleted: 401', async (t) => {
     const gone = await customerAccount(app)
     const deleted = await app.inject({ method: 'DELETE', url: `/customers/${gone.id}`, headers: bearer(gone.token) })
     t.equal(deleted.statusCode, 204)
@@ -170,11 +190,110 @@ t.test('tokens', async (t) => {
   })
 })
 
-t.test('a short JWT_SECRET is refused in production', async (t) => {
-  const production = { NODE_ENV: 'production', PGLITE_DIR: 'memory://' }
-  t.throws(() => loadConfig({ env: production, dotenvPath: false }), /JWT_SECRET is required/)
-  t.throws(() => loadConfig({ env: { ...production, JWT_SECRET: 'x'.repeat(MIN_PRODUCTION_SECRET_LENGTH - 1) }, dotenvPath: false }), /at least 32/)
-  t.equal(loadConfig({ env: { ...production, JWT_SECRET: 'x'.repeat(MIN_PRODUCTION_SECRET_LENGTH) }, dotenvPath: false }).jwt.secret.length, 32)
-  t.equal(loadConfig({ env: { JWT_SECRET: 'short' }, dotenvPath: false }).jwt.secret, 'short', 'outside production a short secret is allowed')
+t.test('refresh tokens', async (t) => {
+  const app = await buildTestApp(t)
+  const refresh = (refreshToken: unknown, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: '/auth/refresh', headers, payload: { refresh_token: refreshToken } })
+  const expect401 = (t: Test, res: LightMyRequestResponse, why: string): Problem => {
+    const body = expectProblem(t, res, 'refreshSession', 401, `${why}: 401`)
+    t.equal(body.title, 'Unauthorized')
+    return body
+  }
+
+  t.test('forged, truncated and altered refresh tokens: 401, and the real one still works', async (t) => {
+    const owner = await customerAccount(app)
+    const real = owner.refreshToken
+    const flip = (c: string) => c === 'A' ? 'B' : 'A'
+    const cases: Array<[string, string]> = [
+      ['random bytes of the right length', randomBytes(32).toString('base64url')],
+      ['truncated by one character', real.slice(0, -1)],
+      ['truncated to half', real.slice(0, 21)],
+      ['one character changed', `${real.slice(0, -1)}${flip(real.at(-1) ?? '')}`],
+      ['in upper case', real.toUpperCase() === real ? real.toLowerCase() : real.toUpperCase()],
+      ['with a character appended', `${real}A`],
+      ['its SHA-256 (what the database holds)', createHash('sha256').update(real).digest('base64url')],
+      ['the access token', owner.token],
+      ['a single character', 'x'],
+    ]
+    for (const [why, token] of cases) expect401(t, await refresh(token), why)
+    const res = await refresh(real)
+    t.equal(res.statusCode, 200, 'none of them spent or ended the session')
+    t.equal(claimsOf(res.json<{ token: string }>().token).sub, String(owner.id))
+  })
+
+  t.test('not a refresh token at all: 400', async (t) => {
+    for (const [why, value] of [['empty', ''], ['a number', 42], ['null', null], ['257 characters', 'a'.repeat(257)]] as const) {
+      expectProblem(t, await refresh(value), 'refreshSession', 400, why)
+    }
+    expectProblem(t, await app.inject({ method: 'POST', url: '/auth/refresh', payload: {} }), 'refreshSession', 400, 'missing')
+  })
+
+  t.test("another user's refresh token answers for that user, whoever sends it", async (t) => {
+    const [a, b] = [await customerAccount(app), await customerAccount(app)]
+    const res = await refresh(b.refreshToken, bearer(a.token))
+    t.equal(res.statusCode, 200)
+    const claims = claimsOf(res.json<{ token: string }>().token)
+    t.equal(claims.sub, String(b.id), "B's session, not the caller's")
+    t.equal(claims.sid, claimsOf(b.token).sid)
+    t.equal((await app.inject({ method: 'GET', url: `/customers/${a.id}`, headers: bearer(a.token) })).statusCode, 200, "A's session is untouched")
+    expect401(t, await refresh(b.refreshToken), "B's token, spent")
+  })
+
+  t.test("a deleted account's refresh token: 401", async (t) => {
+    const gone = await customerAccount(app)
+    t.equal((await app.inject({ method: 'DELETE', url: `/customers/${gone.id}`, headers: bearer(gone.token) })).statusCode, 204)
+    expect401(t, await refresh(gone.refreshToken), 'deleted customer')
+    const mechanic = await mechanicAccount(app)
+    const goneMechanic = await mechanicAccount(app)
+    t.equal((await app.inject({ method: 'DELETE', url: `/mechanics/${goneMechanic.id}`, headers: bearer(mechanic.token) })).statusCode, 204)
+    expect401(t, await refresh(goneMechanic.refreshToken), 'deleted mechanic')
+    const rows = await app.db.selectFrom('sessions').select('id').where('mechanic_id', '=', goneMechanic.id).execute()
+    t.same(rows, [], 'the sessions are gone with the account')
+  })
 })
 
+t.test('a short JWT_SECRET is refused whenever it is set, and production requires one', async (t) => {
+  const production = { NODE_ENV: 'production', PGLITE_DIR: 'memory://' }
+  t.throws(() => loadConfig({ env: production, dotenvPath: false }), /JWT_SECRET is required/)
+  for (const env of [production, { NODE_ENV: 'development' }, { NODE_ENV: 'test' }, {}]) {
+    t.throws(() => loadConfig({ env: { ...env, JWT_SECRET: 'x'.repeat(MIN_SECRET_LENGTH - 1) }, dotenvPath: false }), /JWT_SECRET must NOT have fewer than 32 characters/, JSON.stringify(env))
+    t.equal(loadConfig({ env: { ...env, JWT_SECRET: 'x'.repeat(MIN_SECRET_LENGTH) }, dotenvPath: false }).jwt.secret.length, 32)
+  }
+})
+
+t.test('tokens from another issuer or for another audience are refused', async (t) => {
+  const env = await testEnv(t, { JWT_ISSUER: 'shop-one', JWT_AUDIENCE: 'shop-one-api' })
+  const secret = env.JWT_SECRET ?? ''
+  const app = await buildTestApp(t, env)
+  const mechanic = await mechanicAccount(app)
+  const payload = JSON.parse(Buffer.from(mechanic.token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>
+  t.match(payload, { iss: 'shop-one', aud: 'shop-one-api' }, 'issued with JWT_ISSUER and JWT_AUDIENCE')
+  const list = (token: string) => app.inject({ method: 'GET', url: '/mechanics', headers: bearer(token) })
+  const sub = String(mechanic.id)
+  const claims = (sub: string, role: string, extra: object): Record<string, unknown> =>
+    moduleClaims(sub, role, { sid: claimsOf(mechanic.token).sid, ...extra })
+  t.equal((await list(hmacToken(HS256, claims(sub, 'mechanic', { iss: 'shop-one', aud: 'shop-one-api' }), secret))).statusCode, 200, 'the right pair')
+  for (const [why, extra] of [
+    ['another issuer', { iss: 'shop-two', aud: 'shop-one-api' }],
+    ['another audience', { iss: 'shop-one', aud: 'shop-two-api' }],
+    ['no iss', { iss: undefined, aud: 'shop-one-api' }],
+    ['no aud', { iss: 'shop-one', aud: undefined }],
+  ] as const) {
+    expectProblem(t, await list(hmacToken(HS256, claims(sub, 'mechanic', extra), secret)), 'listMechanics', 401, why)
+  }
+})
+
+t.test('an account is remembered to exist for at most a minute, whatever the cache says', async (t) => {
+  const app = await buildTestApp(t)
+  const mechanic = await mechanicAccount(app)
+  let clock = Date.now()
+  const { bearer: check } = createSecurityHandlers(app.db, app.responseCache, app.jwt, app.sessions, () => clock)
+  const req = { headers: { authorization: `Bearer ${mechanic.token}` } } as unknown as Parameters<typeof check>[0]
+  await check(req, undefined, ['mechanic'])
+  // Deleted behind the API's back: no invalidation reaches the memo, as when Redis was unreachable.
+  await app.db.deleteFrom('mechanics').where('id', '=', mechanic.id).execute()
+  clock += ACCOUNT_MEMO_MS - 1_000
+  await t.resolves(check(req, undefined, ['mechanic']), 'within the minute the memo answers')
+  clock += 2_000
+  await t.rejects(check(req, undefined, ['mechanic']), { message: 'The account of this token no longer exists.' }, 'after it the database is asked again: 401')
+})

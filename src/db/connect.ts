@@ -194,4 +194,3 @@ export class PreparingPool implements PostgresPool {
     await this.pool.end()
   }
 }
-

@@ -1,83 +1,57 @@
-// Every query on customers. password_hash is written here but read back only by the login lookup:
+// Every query on customers. password_hash is written here but read back only by the login lookup
+// (accounts.ts):
 // the other reads select the public columns, so a hash cannot reach a response by accident.
-import type { ExpressionBuilder, Kysely } from 'kysely'
-import { conflict } from '../errors.js'
+import type { Kysely } from 'kysely'
 import type { PageRequest } from '../lib/pagination.js'
-import { countRows, inPageOrder, planPage, type Page } from './paging.js'
-import { isStillReferenced, isUniqueViolation } from './pg-errors.js'
+import { byPlan, listPage, type Page } from './paging.js'
+import { DuplicateValue, isUniqueViolation, rethrowStillReferenced } from './pg-errors.js'
 import type { CustomerRow, Database } from './schema.js'
 
 const COLUMNS = ['id', 'name', 'email', 'phone'] as const
 
 export type CustomerRecord = Pick<CustomerRow, (typeof COLUMNS)[number]>
-export type CustomerLogin = Pick<CustomerRow, 'id' | 'password_hash'>
 
 export interface CustomerValues { name: string, email: string, phone: string, password_hash: string }
 /** A full replacement of the details; the password changes only when a new hash is given. */
 export interface CustomerChanges { name: string, email: string, phone: string, password_hash?: string | undefined }
 
-// Both sides go through SQL's lower() (not JS toLowerCase, which differs outside ASCII) so the
-// comparison is exactly the one the unique index on lower(email) enforces, and can use it.
-const emailIs = (email: string) => (eb: ExpressionBuilder<Database, 'customers'>) =>
-  eb(eb.fn<string>('lower', ['email']), '=', eb.fn<string>('lower', [eb.val(email)]))
-
 function rethrowDuplicateEmail (err: unknown): never {
-  if (isUniqueViolation(err, 'customers_email_key')) throw conflict('A customer with this email already exists.')
+  if (isUniqueViolation(err, 'customers_email_key')) throw new DuplicateValue('email', 'A customer with this email already exists.')
   throw err
 }
 
 export async function insertCustomer (db: Kysely<Database>, values: CustomerValues): Promise<CustomerRecord> {
   const { name, email, phone, password_hash } = values
-  try {
-    return await db.insertInto('customers')
-      .values({ name, email, phone, password_hash })
-      .returning(COLUMNS)
-      .executeTakeFirstOrThrow()
-  } catch (err) {
-    return rethrowDuplicateEmail(err)
-  }
+  return await db.insertInto('customers')
+    .values({ name, email, phone, password_hash })
+    .returning(COLUMNS)
+    .executeTakeFirstOrThrow()
+    .catch(rethrowDuplicateEmail)
 }
 
 export async function findCustomerById (db: Kysely<Database>, id: number): Promise<CustomerRecord | undefined> {
   return await db.selectFrom('customers').select(COLUMNS).where('id', '=', id).executeTakeFirst()
 }
 
-/** The login lookup: the one read of password_hash. */
-export async function findCustomerLoginByEmail (db: Kysely<Database>, email: string): Promise<CustomerLogin | undefined> {
-  return await db.selectFrom('customers').select(['id', 'password_hash']).where(emailIs(email)).executeTakeFirst()
-}
-
 /** One page, oldest first, and the size of the whole list. */
 export async function listCustomers (db: Kysely<Database>, page: PageRequest): Promise<Page<CustomerRecord>> {
-  const total = await countRows(db, 'customers')
-  const plan = planPage(total, page)
-  if (plan === undefined) return { rows: [], total }
-  const rows = await db.selectFrom('customers').select(COLUMNS)
-    .orderBy('id', plan.direction).limit(plan.limit).offset(plan.offset).execute()
-  return { rows: inPageOrder(rows, plan), total }
+  return await listPage(db, 'customers', page, (plan) => db.selectFrom('customers').select(COLUMNS).$call(byPlan(plan)).execute())
 }
 
 /** Undefined when no customer has that id. */
 export async function updateCustomer (db: Kysely<Database>, id: number, changes: CustomerChanges): Promise<CustomerRecord | undefined> {
   const { name, email, phone, password_hash } = changes
-  try {
-    return await db.updateTable('customers')
-      .set(password_hash === undefined ? { name, email, phone } : { name, email, phone, password_hash })
-      .where('id', '=', id)
-      .returning(COLUMNS)
-      .executeTakeFirst()
-  } catch (err) {
-    return rethrowDuplicateEmail(err)
-  }
+  return await db.updateTable('customers')
+    .set(password_hash === undefined ? { name, email, phone } : { name, email, phone, password_hash })
+    .where('id', '=', id)
+    .returning(COLUMNS)
+    .executeTakeFirst()
+    .catch(rethrowDuplicateEmail)
 }
 
 /** False when no customer has that id; a customer with tickets is kept by the foreign key (409). */
 export async function deleteCustomer (db: Kysely<Database>, id: number): Promise<boolean> {
-  try {
-    const result = await db.deleteFrom('customers').where('id', '=', id).executeTakeFirst()
-    return result.numDeletedRows > 0n
-  } catch (err) {
-    if (isStillReferenced(err, 'service_tickets_customer_id_fkey')) throw conflict('The customer still has service tickets.')
-    throw err
-  }
+  const result = await db.deleteFrom('customers').where('id', '=', id).executeTakeFirst()
+    .catch(rethrowStillReferenced('service_tickets_customer_id_fkey', 'The customer still has service tickets.'))
+  return result.numDeletedRows > 0n
 }

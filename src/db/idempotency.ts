@@ -5,7 +5,7 @@ import { sql, type Kysely, type Transaction } from 'kysely'
 import type { Database } from './schema.js'
 
 /** How long a key's answer is kept (API.md: at least 24 hours). */
-export const KEY_RETENTION_HOURS = 24
+const KEY_RETENTION_HOURS = 24
 
 /**
  * The first key of pg_try_advisory_xact_lock's two-int form: keeps these locks apart from any

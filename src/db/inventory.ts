@@ -1,11 +1,10 @@
 // Every query on the parts catalogue. Prices go in as two-decimal text and come out as numeric
 // text, so no float ever meets the numeric column.
 import type { Kysely } from 'kysely'
-import { conflict } from '../errors.js'
 import { toNumeric } from '../lib/money.js'
 import type { PageRequest } from '../lib/pagination.js'
-import { countRows, inPageOrder, planPage, type Page } from './paging.js'
-import { isStillReferenced } from './pg-errors.js'
+import { byPlan, listPage, type Page } from './paging.js'
+import { rethrowStillReferenced } from './pg-errors.js'
 import type { Database, InventoryRow } from './schema.js'
 
 const COLUMNS = ['id', 'name', 'price'] as const
@@ -28,12 +27,7 @@ export async function findPart (db: Kysely<Database>, id: number): Promise<PartR
 
 /** One page of the catalogue by id, and the size of the whole of it. */
 export async function listParts (db: Kysely<Database>, page: PageRequest): Promise<Page<PartRecord>> {
-  const total = await countRows(db, 'inventory')
-  const plan = planPage(total, page)
-  if (plan === undefined) return { rows: [], total }
-  const rows = await db.selectFrom('inventory').select(COLUMNS)
-    .orderBy('id', plan.direction).limit(plan.limit).offset(plan.offset).execute()
-  return { rows: inPageOrder(rows, plan), total }
+  return await listPage(db, 'inventory', page, (plan) => db.selectFrom('inventory').select(COLUMNS).$call(byPlan(plan)).execute())
 }
 
 /** Undefined when no part has that id. */
@@ -47,11 +41,7 @@ export async function updatePart (db: Kysely<Database>, id: number, values: Part
 
 /** False when no part has that id; a part on any ticket is kept by the foreign key (409). */
 export async function deletePart (db: Kysely<Database>, id: number): Promise<boolean> {
-  try {
-    const result = await db.deleteFrom('inventory').where('id', '=', id).executeTakeFirst()
-    return result.numDeletedRows > 0n
-  } catch (err) {
-    if (isStillReferenced(err, 'ticket_parts_part_id_fkey')) throw conflict('The part is used on a service ticket.')
-    throw err
-  }
+  const result = await db.deleteFrom('inventory').where('id', '=', id).executeTakeFirst()
+    .catch(rethrowStillReferenced('ticket_parts_part_id_fkey', 'The part is used on a service ticket.'))
+  return result.numDeletedRows > 0n
 }

@@ -1,11 +1,12 @@
-// Every query on mechanics. password_hash is written here but read back only by the login lookup,
+// Every query on mechanics. password_hash is written here but read back only by the login lookup
+// (accounts.ts),
 // and ticket_count is only ever read: triggers on service_mechanics maintain it.
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
-import { conflict } from '../errors.js'
+import { sql, type Kysely } from 'kysely'
 import { toNumeric } from '../lib/money.js'
 import { offsetOf, type PageRequest } from '../lib/pagination.js'
-import { countRows, inPageOrder, planPage, type Page } from './paging.js'
-import { isUniqueViolation } from './pg-errors.js'
+import { emailIs } from './accounts.js'
+import { byPlan, countRows, listPage, type Page } from './paging.js'
+import { DuplicateValue, isUniqueViolation } from './pg-errors.js'
 import type { Database, MechanicRow } from './schema.js'
 
 const COLUMNS = ['id', 'name', 'email', 'phone', 'salary'] as const
@@ -13,7 +14,6 @@ const RANKED_COLUMNS = [...COLUMNS, 'ticket_count'] as const
 
 export type MechanicRecord = Pick<MechanicRow, (typeof COLUMNS)[number]>
 export type RankedMechanicRecord = Pick<MechanicRow, (typeof RANKED_COLUMNS)[number]>
-export type MechanicLogin = Pick<MechanicRow, 'id' | 'password_hash'>
 
 /** `salary` is the API's number; it is written as two-decimal text so no float meets the numeric column. */
 export interface MechanicValues { name: string, email: string, phone: string, salary: number, password_hash: string }
@@ -24,45 +24,27 @@ export interface BootstrapMechanic { email: string, password: string, name: stri
 /** The bootstrap account has no real phone; this placeholder satisfies the contract's Phone pattern. */
 const BOOTSTRAP_PHONE = '000-000-0000'
 
-// Both sides go through SQL's lower() (not JS toLowerCase, which differs outside ASCII) so the
-// comparison is exactly the one the unique index on lower(email) enforces, and can use it.
-const emailIs = (email: string) => (eb: ExpressionBuilder<Database, 'mechanics'>) =>
-  eb(eb.fn<string>('lower', ['email']), '=', eb.fn<string>('lower', [eb.val(email)]))
-
 function rethrowDuplicateEmail (err: unknown): never {
-  if (isUniqueViolation(err, 'mechanics_email_key')) throw conflict('A mechanic with this email already exists.')
+  if (isUniqueViolation(err, 'mechanics_email_key')) throw new DuplicateValue('email', 'A mechanic with this email already exists.')
   throw err
 }
 
 export async function insertMechanic (db: Kysely<Database>, values: MechanicValues): Promise<MechanicRecord> {
   const { name, email, phone, salary, password_hash } = values
-  try {
-    return await db.insertInto('mechanics')
-      .values({ name, email, phone, salary: toNumeric(salary), password_hash })
-      .returning(COLUMNS)
-      .executeTakeFirstOrThrow()
-  } catch (err) {
-    return rethrowDuplicateEmail(err)
-  }
+  return await db.insertInto('mechanics')
+    .values({ name, email, phone, salary: toNumeric(salary), password_hash })
+    .returning(COLUMNS)
+    .executeTakeFirstOrThrow()
+    .catch(rethrowDuplicateEmail)
 }
 
 export async function findMechanicById (db: Kysely<Database>, id: number): Promise<MechanicRecord | undefined> {
   return await db.selectFrom('mechanics').select(COLUMNS).where('id', '=', id).executeTakeFirst()
 }
 
-/** The login lookup: the one read of password_hash. */
-export async function findMechanicLoginByEmail (db: Kysely<Database>, email: string): Promise<MechanicLogin | undefined> {
-  return await db.selectFrom('mechanics').select(['id', 'password_hash']).where(emailIs(email)).executeTakeFirst()
-}
-
 /** One page, oldest first, and the size of the whole list. */
 export async function listMechanics (db: Kysely<Database>, page: PageRequest): Promise<Page<MechanicRecord>> {
-  const total = await countRows(db, 'mechanics')
-  const plan = planPage(total, page)
-  if (plan === undefined) return { rows: [], total }
-  const rows = await db.selectFrom('mechanics').select(COLUMNS)
-    .orderBy('id', plan.direction).limit(plan.limit).offset(plan.offset).execute()
-  return { rows: inPageOrder(rows, plan), total }
+  return await listPage(db, 'mechanics', page, (plan) => db.selectFrom('mechanics').select(COLUMNS).$call(byPlan(plan)).execute())
 }
 
 /** One page of the workload ranking: most tickets first, ties by id, read off the maintained counter. */
@@ -84,15 +66,12 @@ export async function rankMechanics (db: Kysely<Database>, page: PageRequest): P
 export async function updateMechanic (db: Kysely<Database>, id: number, changes: MechanicChanges): Promise<MechanicRecord | undefined> {
   const { name, email, phone, password_hash } = changes
   const salary = toNumeric(changes.salary)
-  try {
-    return await db.updateTable('mechanics')
-      .set(password_hash === undefined ? { name, email, phone, salary } : { name, email, phone, salary, password_hash })
-      .where('id', '=', id)
-      .returning(COLUMNS)
-      .executeTakeFirst()
-  } catch (err) {
-    return rethrowDuplicateEmail(err)
-  }
+  return await db.updateTable('mechanics')
+    .set(password_hash === undefined ? { name, email, phone, salary } : { name, email, phone, salary, password_hash })
+    .where('id', '=', id)
+    .returning(COLUMNS)
+    .executeTakeFirst()
+    .catch(rethrowDuplicateEmail)
 }
 
 /** False when no mechanic has that id. Their ticket assignments go with them (on delete cascade). */

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEFAULT_MIGRATION_TABLE, FileMigrationProvider, Migrator, sql, type Kysely, type MigrationResult, type MigrationResultSet } from 'kysely'
-import { MIGRATIONS_DIR } from '../paths.js'
+import { MIGRATIONS_DIR } from '../contract/paths.js'
 import type { Database } from './schema.js'
 
 // From source (tsx, tap) this module is .ts, and so are the migrations to load. Compiled, plain

@@ -1,5 +1,5 @@
 // How list queries find a page and the size of the whole list without costs that grow with it.
-import type { Kysely } from 'kysely'
+import type { Kysely, SelectQueryBuilder } from 'kysely'
 import { offsetOf, type PageRequest } from '../lib/pagination.js'
 import type { Database } from './schema.js'
 
@@ -42,6 +42,35 @@ export function planPage (total: number, page: PageRequest, direction: 'asc' | '
 
 /** Applies a plan's row order to rows read in plan.direction. */
 export const inPageOrder = <R>(rows: R[], plan: PagePlan): R[] => plan.reversed ? rows.reverse() : rows
+
+/**
+ * The plan as a select's `id` order, limit and offset, for Kysely's `$call`:
+ * `db.selectFrom('inventory').select(COLUMNS).$call(byPlan(plan))`.
+ */
+export const byPlan = (plan: PagePlan) =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- every paged table has an integer `id`
+  <Q extends SelectQueryBuilder<any, any, any>>(query: Q): Q =>
+    query.orderBy('id', plan.direction).limit(plan.limit).offset(plan.offset) as Q
+
+/**
+ * One page of a whole table in id order (`order`), and the size of the table: the total from
+ * row_counts, the page from whichever end of the id index is nearer. `read` runs the page's query
+ * with the plan, usually through `byPlan`; every list of a whole table goes through here:
+ *
+ *   listPage(db, 'customers', page, (plan) => db.selectFrom('customers').select(COLUMNS).$call(byPlan(plan)).execute())
+ */
+export async function listPage<R> (
+  db: Kysely<Database>,
+  table: CountedTable,
+  page: PageRequest,
+  read: (plan: PagePlan) => Promise<R[]>,
+  order: 'asc' | 'desc' = 'asc',
+): Promise<Page<R>> {
+  const total = await countRows(db, table)
+  const plan = planPage(total, page, order)
+  if (plan === undefined) return { rows: [], total }
+  return { rows: inPageOrder(await read(plan), plan), total }
+}
 
 /**
  * For filtered lists (no maintained count): the page's rows carry `count(*) over ()`, so rows and

@@ -1,19 +1,19 @@
 // Hand-written to match migrations/; connect.ts configures both drivers so that the runtime
 // values really have these types (see the type parsers there).
-import type { ColumnType, GeneratedAlways, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, GeneratedAlways, Selectable } from 'kysely'
 
 /** numeric(12,2): read as a decimal string so cents never pass through a float. */
-export type Money = ColumnType<string, string | number, string | number>
+type Money = ColumnType<string, string | number, string | number>
 /** `date`: the driver hands back PostgreSQL's own YYYY-MM-DD text, never a JS Date at some midnight. */
-export type DateOnly = ColumnType<string, string, string>
-export type CreatedAt = ColumnType<Date, never, never>
+type DateOnly = ColumnType<string, string, string>
+type CreatedAt = ColumnType<Date, never, never>
 /**
  * `generated always as identity`: PostgreSQL rejects an explicit id, so the types refuse
  * one too (GeneratedAlways is Kysely's Generated that is also never insertable).
  */
-export type Id = GeneratedAlways<number>
+type Id = GeneratedAlways<number>
 
-export interface CustomerTable {
+interface CustomerTable {
   id: Id
   name: string
   email: string
@@ -22,7 +22,7 @@ export interface CustomerTable {
   created_at: CreatedAt
 }
 
-export interface MechanicTable {
+interface MechanicTable {
   id: Id
   name: string
   email: string
@@ -34,14 +34,14 @@ export interface MechanicTable {
   created_at: CreatedAt
 }
 
-export interface InventoryTable {
+interface InventoryTable {
   id: Id
   name: string
   price: Money
   created_at: CreatedAt
 }
 
-export interface ServiceTicketTable {
+interface ServiceTicketTable {
   id: Id
   customer_id: number
   vin: string
@@ -50,26 +50,26 @@ export interface ServiceTicketTable {
   created_at: CreatedAt
 }
 
-export interface ServiceMechanicTable {
+interface ServiceMechanicTable {
   ticket_id: number
   mechanic_id: number
 }
 
-export interface TicketPartTable {
+interface TicketPartTable {
   ticket_id: number
   part_id: number
   quantity: number
 }
 
 /** Maintained by triggers; the API only reads it. int8, which both drivers return as a number. */
-export interface RowCountTable {
+interface RowCountTable {
   table_name: string
   n: number
 }
 
 /** numeric(5,4): a rate from 0 to 1, as decimal text. */
-export type Rate = ColumnType<string, string, string>
-export type UpdatedAt = ColumnType<Date, never, Date | string>
+type Rate = ColumnType<string, string, string>
+type UpdatedAt = ColumnType<Date, never, Date | string>
 
 /** Exactly one row (id is always true). */
 export interface ShopSettingsTable {
@@ -81,7 +81,7 @@ export interface ShopSettingsTable {
 }
 
 /** A part is tracked exactly when it has a row here. */
-export interface StockLevelTable {
+interface StockLevelTable {
   part_id: number
   on_hand: number
   reorder_point: ColumnType<number, number | undefined, number>
@@ -90,7 +90,7 @@ export interface StockLevelTable {
 
 export type StockMovementKind = 'count' | 'receipt' | 'ticket' | 'return'
 
-export interface StockMovementTable {
+interface StockMovementTable {
   id: Id
   part_id: number
   kind: StockMovementKind
@@ -103,7 +103,7 @@ export interface StockMovementTable {
   actor_id: number
 }
 
-export interface IdempotencyKeyTable {
+interface IdempotencyKeyTable {
   id: GeneratedAlways<number>
   scope: string
   route: string
@@ -115,6 +115,23 @@ export interface IdempotencyKeyTable {
   body: ColumnType<unknown, string | null, string | null>
   created_at: CreatedAt
   expires_at: ColumnType<Date, Date | string, Date | string>
+}
+
+/** One login's session; `id` is the tokens' `sid`. Exactly one of the account columns is set. */
+export interface SessionTable {
+  id: string
+  customer_id: number | null
+  mechanic_id: number | null
+  created_at: CreatedAt
+  expires_at: ColumnType<Date, Date | string, Date | string>
+}
+
+/** A refresh token of a session, by the base64url SHA-256 of its value; never the value itself. */
+export interface RefreshTokenTable {
+  token_hash: string
+  session_id: string
+  expires_at: ColumnType<Date, Date | string, Date | string>
+  spent_at: ColumnType<Date | null, never, Date | string | null>
 }
 
 export interface Database {
@@ -129,28 +146,11 @@ export interface Database {
   stock_levels: StockLevelTable
   stock_movements: StockMovementTable
   idempotency_keys: IdempotencyKeyTable
+  sessions: SessionTable
+  refresh_tokens: RefreshTokenTable
 }
 
+// The rows repositories hand to views and handlers.
 export type CustomerRow = Selectable<CustomerTable>
-export type NewCustomer = Insertable<CustomerTable>
-export type CustomerUpdate = Updateable<CustomerTable>
-
 export type MechanicRow = Selectable<MechanicTable>
-export type NewMechanic = Insertable<MechanicTable>
-export type MechanicUpdate = Updateable<MechanicTable>
-
 export type InventoryRow = Selectable<InventoryTable>
-export type NewInventory = Insertable<InventoryTable>
-export type InventoryUpdate = Updateable<InventoryTable>
-
-export type ServiceTicketRow = Selectable<ServiceTicketTable>
-export type NewServiceTicket = Insertable<ServiceTicketTable>
-export type ServiceTicketUpdate = Updateable<ServiceTicketTable>
-
-export type ServiceMechanicRow = Selectable<ServiceMechanicTable>
-export type NewServiceMechanic = Insertable<ServiceMechanicTable>
-export type ServiceMechanicUpdate = Updateable<ServiceMechanicTable>
-
-export type TicketPartRow = Selectable<TicketPartTable>
-export type NewTicketPart = Insertable<TicketPartTable>
-export type TicketPartUpdate = Updateable<TicketPartTable>

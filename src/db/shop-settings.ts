@@ -12,7 +12,7 @@ export type ShopSettingsRecord = Pick<Selectable<ShopSettingsTable>, (typeof COL
 export interface ShopSettingsValues { labor_rate: number, parts_tax_rate: number, labor_tax_rate: number }
 
 /** A rate the contract allows (0–1, four decimals) as exact numeric(5,4) text. */
-export const toRate = (rate: number): string => rate.toFixed(4)
+const toRate = (rate: number): string => rate.toFixed(4)
 
 export async function readShopSettings (db: Kysely<Database>): Promise<ShopSettingsRecord> {
   return await db.selectFrom('shop_settings').select(COLUMNS).executeTakeFirstOrThrow()

@@ -5,17 +5,17 @@ import type { Handlers } from '../../generated/handlers.js'
 import {
   deleteCustomer,
   findCustomerById,
-  findCustomerLoginByEmail,
   insertCustomer,
   listCustomers,
   updateCustomer,
 } from '../db/customers.js'
-import { forbidden, notFound } from '../errors.js'
-import { paginated } from '../lib/pagination.js'
-import { callerId } from '../plugins/auth.js'
+import { forbidden, found } from '../errors.js'
+import { listAnswer } from '../lib/pagination.js'
+import { callerId, callerSession } from '../plugins/auth.js'
 import { toCustomer } from '../views/customers.js'
-import type { Deps } from './deps.js'
+import { hashIfGiven, type Deps } from './deps.js'
 import { authenticate } from './login.js'
+import { writeEndingSessions } from './sessions.js'
 
 type CustomerHandlers = Pick<Handlers,
   'createCustomer' | 'loginCustomer' | 'listCustomers' | 'getCustomer' | 'updateCustomer' | 'deleteCustomer'>
@@ -30,7 +30,12 @@ function assertOwnerOrMechanic (req: FastifyRequest, customerId: number): void {
   }
 }
 
-export function customerHandlers ({ db, passwords, issueToken }: Deps): CustomerHandlers {
+/** The caller's own session survives a change of their own password; nobody else's does. */
+const sessionToKeep = (req: FastifyRequest, customerId: number): string | undefined =>
+  req.user.role === 'customer' && callerId(req) === customerId ? callerSession(req) : undefined
+
+export function customerHandlers (deps: Deps): CustomerHandlers {
+  const { db, passwords, sessions } = deps
   return {
     async createCustomer (req) {
       const { name, email, phone, password } = req.body
@@ -39,38 +44,34 @@ export function customerHandlers ({ db, passwords, issueToken }: Deps): Customer
     },
 
     async loginCustomer (req) {
-      const { email, password } = req.body
-      const id = await authenticate({ db, passwords }, 'customer', await findCustomerLoginByEmail(db, email), password, req.log)
-      return { status: 200, body: issueToken('customer', id) }
+      const id = await authenticate({ db, passwords }, 'customer', req.body, req.log)
+      return { status: 200, body: await sessions.start('customer', id) }
     },
 
     async listCustomers (req) {
-      const { rows, total } = await listCustomers(db, req.query)
-      return paginated(req.url, req.query, rows.map(toCustomer), total)
+      return listAnswer(req, await listCustomers(db, req.query), toCustomer)
     },
 
     async getCustomer (req) {
       const id = req.params.customer_id
       assertOwnerOrMechanic(req, id)
-      const row = await findCustomerById(db, id)
-      if (row === undefined) throw notFound('customer', id)
-      return { status: 200, body: toCustomer(row) }
+      return { status: 200, body: toCustomer(found(await findCustomerById(db, id), 'customer', id)) }
     },
 
     async updateCustomer (req) {
       const id = req.params.customer_id
       assertOwnerOrMechanic(req, id)
       const { name, email, phone, password } = req.body
-      const password_hash = password === undefined ? undefined : await passwords.hash(password)
-      const row = await updateCustomer(db, id, { name, email, phone, password_hash })
-      if (row === undefined) throw notFound('customer', id)
-      return { status: 200, body: toCustomer(row) }
+      const password_hash = await hashIfGiven(passwords, password)
+      const ending = password_hash === undefined ? undefined : { account: { role: 'customer', id }, keep: sessionToKeep(req, id) } as const
+      const row = await writeEndingSessions(deps, ending, (db) => updateCustomer(db, id, { name, email, phone, password_hash }))
+      return { status: 200, body: toCustomer(found(row, 'customer', id)) }
     },
 
     async deleteCustomer (req) {
       const id = req.params.customer_id
       assertOwnerOrMechanic(req, id)
-      if (!await deleteCustomer(db, id)) throw notFound('customer', id)
+      found(await writeEndingSessions(deps, { account: { role: 'customer', id } }, (db) => deleteCustomer(db, id)), 'customer', id)
       return { status: 204 }
     },
   }

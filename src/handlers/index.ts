@@ -6,6 +6,7 @@ import type { Deps } from './deps.js'
 import { inventoryHandlers } from './inventory.js'
 import { mechanicHandlers } from './mechanics.js'
 import { serviceTicketHandlers } from './service-tickets.js'
+import { sessionHandlers } from './sessions.js'
 import { shopHandlers } from './shop.js'
 import { stockHandlers } from './stock.js'
 import { systemHandlers } from './system.js'
@@ -16,6 +17,7 @@ export function createHandlers (deps: Deps) {
     ...mechanicHandlers(deps),
     ...serviceTicketHandlers(deps),
     ...inventoryHandlers(deps),
+    ...sessionHandlers(deps),
     ...stockHandlers(deps),
     ...shopHandlers(deps),
     ...systemHandlers(deps),

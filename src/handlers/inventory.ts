@@ -1,9 +1,10 @@
 // The parts catalogue: public reads, mechanic-only writes (the contract's `bearer` requirement).
-// listParts and getPart are where ETag, Cache-Control and the server cache will go.
+// ETag, Cache-Control and the response cache of listParts and getPart come from the caching plugin
+// (`x-cache` in openapi.yaml), not from these handlers.
 import type { Handlers } from '../../generated/handlers.js'
 import { deletePart, findPart, insertPart, listParts, updatePart } from '../db/inventory.js'
-import { notFound } from '../errors.js'
-import { paginated } from '../lib/pagination.js'
+import { found } from '../errors.js'
+import { listAnswer } from '../lib/pagination.js'
 import { toPart } from '../views/inventory.js'
 import type { Deps } from './deps.js'
 
@@ -19,28 +20,23 @@ export function inventoryHandlers ({ db }: Deps): InventoryHandlers {
     },
 
     async listParts (req) {
-      const { rows, total } = await listParts(db, req.query)
-      return paginated(req.url, req.query, rows.map(toPart), total)
+      return listAnswer(req, await listParts(db, req.query), toPart)
     },
 
     async getPart (req) {
       const id = req.params.part_id
-      const row = await findPart(db, id)
-      if (row === undefined) throw notFound('part', id)
-      return { status: 200, body: toPart(row) }
+      return { status: 200, body: toPart(found(await findPart(db, id), 'part', id)) }
     },
 
     async updatePart (req) {
       const id = req.params.part_id
       const { name, price } = req.body
-      const row = await updatePart(db, id, { name, price })
-      if (row === undefined) throw notFound('part', id)
-      return { status: 200, body: toPart(row) }
+      return { status: 200, body: toPart(found(await updatePart(db, id, { name, price }), 'part', id)) }
     },
 
     async deletePart (req) {
       const id = req.params.part_id
-      if (!await deletePart(db, id)) throw notFound('part', id)
+      found(await deletePart(db, id), 'part', id)
       return { status: 204 }
     },
   }

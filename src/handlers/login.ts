@@ -1,23 +1,21 @@
 // Login, the same for both roles: checks the password and keeps its hash at the current cost.
 import type { FastifyBaseLogger } from 'fastify'
-import { replacePasswordHash } from '../db/accounts.js'
+import { findLoginByEmail, replacePasswordHash } from '../db/accounts.js'
 import { loggable, unauthorized } from '../errors.js'
 import type { Role } from '../plugins/auth.js'
 import type { Deps } from './deps.js'
 
-export interface LoginAccount { id: number, password_hash: string }
-
 /**
- * The id of the account whose password this is, or a 401. An unknown email still pays for one
+ * The id of the account with this email and password, or a 401. An unknown email still pays for one
  * verification (against the decoy), so timing cannot tell it from a wrong password.
  */
 export async function authenticate (
   { db, passwords }: Pick<Deps, 'db' | 'passwords'>,
   role: Role,
-  account: LoginAccount | undefined,
-  password: string,
+  { email, password }: { email: string, password: string },
   log: FastifyBaseLogger,
 ): Promise<number> {
+  const account = await findLoginByEmail(db, role, email)
   const valid = await passwords.verify(password, account?.password_hash ?? passwords.decoyHash)
   if (account === undefined || !valid) throw unauthorized('Email or password is wrong.')
   if (passwords.needsRehash(account.password_hash)) {

@@ -1,25 +1,32 @@
 // Mechanics: login and the mechanic-only operations. Every role check is the contract's `bearer`
 // requirement, enforced before these run; nothing here looks at the caller.
+import type { FastifyRequest } from 'fastify'
 import type { Handlers } from '../../generated/handlers.js'
 import {
   deleteMechanic,
   findMechanicById,
-  findMechanicLoginByEmail,
   insertMechanic,
   listMechanics,
   rankMechanics,
   updateMechanic,
 } from '../db/mechanics.js'
-import { notFound } from '../errors.js'
-import { paginated } from '../lib/pagination.js'
+import { found } from '../errors.js'
+import { listAnswer } from '../lib/pagination.js'
 import { toMechanic, toRankedMechanic } from '../views/mechanics.js'
-import type { Deps } from './deps.js'
+import { hashIfGiven, type Deps } from './deps.js'
+import { callerId, callerSession } from '../plugins/auth.js'
 import { authenticate } from './login.js'
+import { writeEndingSessions } from './sessions.js'
 
 type MechanicHandlers = Pick<Handlers,
   'createMechanic' | 'loginMechanic' | 'listMechanics' | 'getMechanicRanking' | 'getMechanic' | 'updateMechanic' | 'deleteMechanic'>
 
-export function mechanicHandlers ({ db, passwords, issueToken }: Deps): MechanicHandlers {
+/** The caller's own session survives a change of their own password; nobody else's does. */
+const sessionToKeep = (req: FastifyRequest, mechanicId: number): string | undefined =>
+  callerId(req) === mechanicId ? callerSession(req) : undefined
+
+export function mechanicHandlers (deps: Deps): MechanicHandlers {
+  const { db, passwords, sessions } = deps
   return {
     async createMechanic (req) {
       const { name, email, phone, salary, password } = req.body
@@ -28,40 +35,35 @@ export function mechanicHandlers ({ db, passwords, issueToken }: Deps): Mechanic
     },
 
     async loginMechanic (req) {
-      const { email, password } = req.body
-      const id = await authenticate({ db, passwords }, 'mechanic', await findMechanicLoginByEmail(db, email), password, req.log)
-      return { status: 200, body: issueToken('mechanic', id) }
+      const id = await authenticate({ db, passwords }, 'mechanic', req.body, req.log)
+      return { status: 200, body: await sessions.start('mechanic', id) }
     },
 
     async listMechanics (req) {
-      const { rows, total } = await listMechanics(db, req.query)
-      return paginated(req.url, req.query, rows.map(toMechanic), total)
+      return listAnswer(req, await listMechanics(db, req.query), toMechanic)
     },
 
     async getMechanicRanking (req) {
-      const { rows, total } = await rankMechanics(db, req.query)
-      return paginated(req.url, req.query, rows.map(toRankedMechanic), total)
+      return listAnswer(req, await rankMechanics(db, req.query), toRankedMechanic)
     },
 
     async getMechanic (req) {
       const id = req.params.mechanic_id
-      const row = await findMechanicById(db, id)
-      if (row === undefined) throw notFound('mechanic', id)
-      return { status: 200, body: toMechanic(row) }
+      return { status: 200, body: toMechanic(found(await findMechanicById(db, id), 'mechanic', id)) }
     },
 
     async updateMechanic (req) {
       const id = req.params.mechanic_id
       const { name, email, phone, salary, password } = req.body
-      const password_hash = password === undefined ? undefined : await passwords.hash(password)
-      const row = await updateMechanic(db, id, { name, email, phone, salary, password_hash })
-      if (row === undefined) throw notFound('mechanic', id)
-      return { status: 200, body: toMechanic(row) }
+      const password_hash = await hashIfGiven(passwords, password)
+      const ending = password_hash === undefined ? undefined : { account: { role: 'mechanic', id }, keep: sessionToKeep(req, id) } as const
+      const row = await writeEndingSessions(deps, ending, (db) => updateMechanic(db, id, { name, email, phone, salary, password_hash }))
+      return { status: 200, body: toMechanic(found(row, 'mechanic', id)) }
     },
 
     async deleteMechanic (req) {
       const id = req.params.mechanic_id
-      if (!await deleteMechanic(db, id)) throw notFound('mechanic', id)
+      found(await writeEndingSessions(deps, { account: { role: 'mechanic', id } }, (db) => deleteMechanic(db, id)), 'mechanic', id)
       return { status: 204 }
     },
   }

@@ -12,7 +12,7 @@ import type { Deps } from './deps.js'
 
 type StockHandlers = Pick<Handlers, 'getPartStock' | 'countPartStock' | 'receiveStock' | 'listStockMovements' | 'listStock'>
 
-export const actorOf = (req: FastifyRequest): Actor => ({ role: req.user.role, id: callerId(req) })
+const actorOf = (req: FastifyRequest): Actor => ({ role: req.user.role, id: callerId(req) })
 
 export function stockHandlers ({ db }: Deps): StockHandlers {
   return {

@@ -2,11 +2,11 @@
 import { readFile } from 'node:fs/promises'
 import type { Handlers } from '../../generated/handlers.js'
 import { sharedPing } from '../db/health.js'
-import { DOCS_HTML_PATH } from '../paths.js'
-import { loadSpec } from '../spec.js'
+import { DOCS_HTML_PATH } from '../contract/paths.js'
+import { loadSpec } from '../contract/spec.js'
 import type { Deps } from './deps.js'
 
-type SystemHandlers = Pick<Handlers, 'getHealth' | 'getOpenApi' | 'getDocs'>
+type SystemHandlers = Pick<Handlers, 'getHealth' | 'getLiveness' | 'getOpenApi' | 'getDocs'>
 
 export function systemHandlers ({ probeDatabase }: Deps): SystemHandlers {
   const spec = loadSpec()
@@ -17,6 +17,11 @@ export function systemHandlers ({ probeDatabase }: Deps): SystemHandlers {
       return await databaseAnswers()
         ? { status: 200, body: { status: 'ok', database: 'up' } }
         : { status: 503, body: { status: 'unavailable', database: 'down' } }
+    },
+    // Liveness asks nothing of the database: an outage there is /health's answer, and restarting
+    // a process for it would only add a cold start to the outage.
+    async getLiveness () {
+      return { status: 200, body: { status: 'ok' } }
     },
     async getOpenApi () {
       return { status: 200, body: spec }

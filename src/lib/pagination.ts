@@ -7,21 +7,28 @@ export interface PageRequest { page: number, per_page: number }
 
 export const offsetOf = ({ page, per_page: perPage }: PageRequest): number => (page - 1) * perPage
 
-export function pageMeta ({ page, per_page: perPage }: PageRequest, total: number): PageMeta {
+function pageMeta ({ page, per_page: perPage }: PageRequest, total: number): PageMeta {
   return { page, per_page: perPage, total, total_pages: Math.ceil(total / perPage) }
 }
 
 /**
- * Links to the first, previous, next and last pages of `url`, keeping its other query parameters.
- * `prev`/`next` are left out where there is no such page; `first` and `last` always point at a page.
+ * Links to the first, previous, next and last pages of `url`'s path, carrying the validated query
+ * (`query`: only the parameters the contract declares, defaults filled in), never the raw query
+ * string: a client's padding or spelling of it would otherwise ride along in every Link header
+ * and every cached copy of it. `prev`/`next` are left out where there is no such page; `first`
+ * and `last` always point at a page.
  */
-export function linkHeader (url: string, meta: PageMeta): string {
-  const [path = '/', search = ''] = url.split('?', 2)
-  const query = new URLSearchParams(search)
+export function linkHeader (url: string, meta: PageMeta, query: Readonly<Record<string, unknown>> = {}): string {
+  const path = url.split('?', 1)[0] ?? '/'
+  const params = new URLSearchParams()
+  for (const [name, value] of Object.entries(query)) {
+    if (name === 'page' || name === 'per_page' || value === undefined || value === null) continue
+    params.set(name, Array.isArray(value) ? value.map(String).join(',') : String(value))
+  }
   const at = (page: number, rel: string): string => {
-    query.set('page', String(page))
-    query.set('per_page', String(meta.per_page))
-    return `<${path}?${query.toString()}>; rel="${rel}"`
+    params.set('page', String(page))
+    params.set('per_page', String(meta.per_page))
+    return `<${path}?${params.toString()}>; rel="${rel}"`
   }
   const last = Math.max(meta.total_pages, 1)
   const links = [at(1, 'first')]
@@ -31,8 +38,13 @@ export function linkHeader (url: string, meta: PageMeta): string {
   return links.join(', ')
 }
 
-/** The body and Link header of a list answer. */
+/** A list answer for `req`: a repository's page of rows, each shown through `view`. */
+export function listAnswer<R, T> (req: { url: string, query: PageRequest }, page: { rows: R[], total: number }, view: (row: R) => T) {
+  return paginated(req.url, req.query, page.rows.map(view), page.total)
+}
+
+/** The body and Link header of a list answer; `request` is the validated query (req.query). */
 export function paginated<T> (url: string, request: PageRequest, data: T[], total: number) {
   const meta = pageMeta(request, total)
-  return { status: 200 as const, body: { data, meta }, headers: { link: linkHeader(url, meta) } }
+  return { status: 200 as const, body: { data, meta }, headers: { link: linkHeader(url, meta, request as unknown as Record<string, unknown>) } }
 }

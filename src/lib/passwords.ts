@@ -10,23 +10,30 @@ const SALT_LENGTH = 16
 
 export interface ScryptCost { N: number, r: number, p: number }
 /**
- * 32 MiB and 86 ms of CPU per hash (bench/README.md, Login); N=2^14 took 33 ms, under the 50-100 ms
- * target. The memory matters as much as the time: scrypt takes 128·N·r bytes in one allocation.
- * glibc maps a block that large for the hash and unmaps it on free, because it is above the 32 MiB
- * ceiling of its dynamic mmap threshold. A 16 MiB block (N=2^14) is under it: after the first one,
- * glibc kept one in the arena of every pool thread that had hashed, 32 MiB of RSS for good.
+ * OWASP's minimum for scrypt (Password Storage Cheat Sheet): N=2^17, r=8, p=1. Each hash takes
+ * 128·N·r = 128 MiB in one allocation, which glibc maps for the hash and unmaps right after (it is
+ * above the 32 MiB ceiling of glibc's dynamic mmap threshold), so logins leave no memory behind;
+ * the one-slot-per-core rule below bounds how much they take at once.
  */
-export const DEFAULT_COST: ScryptCost = { N: 2 ** 15, r: 8, p: 1 }
+export const DEFAULT_COST: ScryptCost = { N: 2 ** 17, r: 8, p: 1 }
 
 /**
- * A hash is CPU-bound and holds its 32 MiB while it runs. One core is left to the event loop, so
+ * A hash is CPU-bound and holds its 128 MiB while it runs. One core is left to the event loop, so
  * requests keep flowing during a login storm, and each other core runs one hash (one in all on one
- * or two cores: at most 32 MiB on top of the rest). The others wait their turn, off the event loop.
+ * or two cores: at most 128 MiB on top of the rest). The others wait their turn, off the event loop.
  */
 export const hashSlotsFor = (cores: number): number => Math.max(1, cores - 1)
-const hashSlots = limitConcurrency(hashSlotsFor(availableParallelism()))
+/**
+ * How many hashes may wait for a slot, per slot: a few seconds of hashing on an idle core. Past it
+ * a login, sign-up or password change is refused at once (503 with retry-after) instead of waiting
+ * behind a flood. Each client address has at most one hash request in flight (src/plugins/hashing.ts).
+ */
+export const WAITING_HASHES_PER_SLOT = 8
+const slots = hashSlotsFor(availableParallelism())
+const hashSlots = limitConcurrency(slots, WAITING_HASHES_PER_SLOT * slots)
 
 function scrypt (password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> {
+  // Node's default maxmem (32 MiB) refuses N=2^17; twice the 128·N·r the hash needs.
   const options: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r }
   return hashSlots(() => new Promise((resolve, reject) => {
     scryptCallback(password.normalize('NFKC'), salt, KEY_LENGTH, options, (err, key) => err ? reject(err) : resolve(key))

@@ -13,33 +13,41 @@ import { BoundedMap } from '../lib/bounded-map.js'
 import { VerifiedTokens } from '../lib/verified-tokens.js'
 import { forbidden, unauthorized } from '../errors.js'
 
-export const ROLES = ['customer', 'mechanic'] as const
+const ROLES = ['customer', 'mechanic'] as const
 export type Role = (typeof ROLES)[number]
 export type Token = components['schemas']['Token']
+/** The access half of the login answer; the session (plugins/sessions.ts) adds the refresh token. */
+export type AccessToken = Pick<Token, 'token' | 'token_type' | 'expires_in'>
 
-/** The HS256 claims we issue: `sub` is the id as a string, as JWT wants. */
-export interface TokenClaims { sub: string, role: Role, iat: number, exp: number }
+/** The HS256 claims we issue: `sub` is the id as a string, as JWT wants; `sid` names the session. */
+export interface TokenClaims { sub: string, role: Role, sid: string, iat: number, exp: number, iss: string, aud: string }
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: { role: Role }
+    payload: { role: Role, sid: string }
     user: TokenClaims
   }
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    issueToken: (role: Role, id: number) => Token
+    issueToken: (role: Role, id: number, sessionId: string) => AccessToken
   }
 }
 
-export interface AuthOptions {
+interface AuthOptions {
   secret: string
   expiresInSeconds: number
+  /** JWT_ISSUER and JWT_AUDIENCE: issued in every token and required of every token. */
+  issuer: string
+  audience: string
 }
 
 /** The caller's id as a number; only valid after `bearer` has run. */
 export const callerId = (req: FastifyRequest): number => Number(req.user.sub)
+
+/** The caller's session id; only valid after `bearer` has run. */
+export const callerSession = (req: FastifyRequest): string => req.user.sid
 
 const isRole = (value: unknown): value is Role => ROLES.includes(value as Role)
 
@@ -47,19 +55,47 @@ const isRole = (value: unknown): value is Role => ROLES.includes(value as Role)
 const MAX_ACCOUNT_ID = 2_147_483_647
 
 /**
- * `sub` as we issue it: a string of a positive integer that fits the id columns. A `sub` of
- * "9999999999" used to pass a digits-only check and reach the account lookup, where PostgreSQL
- * refused it as out of range for integer: a 500 instead of a 401 (test/tokens.test.ts).
+ * `sub` as we issue it: a string of a positive integer that fits the id columns. A digits-only
+ * check is not enough: "9999999999" would reach the account lookup, where PostgreSQL refuses it as
+ * out of range for integer, a 500 instead of a 401 (test/tokens.test.ts).
  */
 const isAccountId = (value: unknown): value is string =>
   typeof value === 'string' && /^[1-9]\d{0,9}$/.test(value) && Number(value) <= MAX_ACCOUNT_ID
+
+/** `sid` as we issue it: a lowercase UUID (randomUUID), the sessions table's key. */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const isSessionId = (value: unknown): value is string => typeof value === 'string' && SESSION_ID.test(value)
+
+/** What the bearer check asks of sessions (plugins/sessions.ts). */
+export interface SessionCheck {
+  isLive: (sessionId: string, account: { role: Role, id: number }) => Promise<boolean>
+}
+
+/**
+ * A token is good only while its session is: logout, a password change and reuse of a refresh
+ * token end sessions, and their tokens get 401 at once. A token without `sid` (signed before
+ * sessions existed) is refused: it could not be revoked.
+ */
+async function assertLiveSession (sessions: SessionCheck, claims: TokenClaims): Promise<void> {
+  if (!isSessionId(claims.sid)) throw unauthorized()
+  if (!await sessions.isLive(claims.sid, { role: claims.role, id: Number(claims.sub) })) {
+    throw unauthorized('The session of this token has ended.')
+  }
+}
 
 /** RFC 6750's `Authorization: Bearer <token>`; the scheme name is case-insensitive. */
 const BEARER_TOKEN = /^Bearer ([^\s]+)$/i
 
 /** The response-cache collection whose version changes whenever an account is deleted. */
-export const ACCOUNTS_COLLECTION = 'accounts'
+const ACCOUNTS_COLLECTION = 'accounts'
 const MAX_REMEMBERED_ACCOUNTS = 10_000
+/**
+ * How long an account is remembered to exist. Deletes replace the `accounts` version at once, but
+ * an invalidation that failed (Redis unreachable) is only retried later: the database is asked
+ * again at least this often, so a deleted account's tokens stop working within a minute whatever
+ * happened to the cache. Pinned by test/tokens.test.ts.
+ */
+export const ACCOUNT_MEMO_MS = 60_000
 
 /**
  * Security handlers, keyed by the scheme names in openapi.yaml's `components.securitySchemes`.
@@ -70,14 +106,19 @@ const MAX_REMEMBERED_ACCOUNTS = 10_000
  * deleteCustomer and deleteMechanic replace (`x-invalidates` in the contract, on every instance
  * through Redis): an authenticated read then costs one database round trip, not two.
  */
-export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<ResponseCache, 'version'>, jwt: Pick<JWT, 'verify'>) {
-  const verified = new BoundedMap<string, string>(MAX_REMEMBERED_ACCOUNTS) // `${role}:${id}` → accounts version it was seen at
+export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<ResponseCache, 'version'>, jwt: Pick<JWT, 'verify'>, sessions: SessionCheck, now: () => number = Date.now) {
+  // `${role}:${id}` → the accounts version it was seen at, and when
+  const verified = new BoundedMap<string, { version: string, at: number }>(MAX_REMEMBERED_ACCOUNTS)
   async function exists (role: Role, id: number): Promise<boolean> {
     const key = `${role}:${id}`
     const version = await cache.version(ACCOUNTS_COLLECTION)
-    if (version !== undefined && verified.get(key) === version) return true
-    if (!await accountExists(db, role, id)) return false
-    if (version !== undefined) verified.set(key, version)
+    const seen = verified.get(key)
+    if (version !== undefined && seen?.version === version && now() - seen.at < ACCOUNT_MEMO_MS) return true
+    if (!await accountExists(db, role, id)) {
+      verified.delete(key)
+      return false
+    }
+    if (version !== undefined) verified.set(key, { version, at: now() })
     return true
   }
 
@@ -102,6 +143,7 @@ export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<Respon
       if (!isRole(role) || !isAccountId(sub)) throw unauthorized()
       if (!roles.includes(role)) throw forbidden(`This operation is for ${roles.join(' or ')} tokens only.`)
       if (!await exists(role, Number(sub))) throw unauthorized('The account of this token no longer exists.')
+      await assertLiveSession(sessions, req.user)
     },
   }
 }
@@ -109,16 +151,21 @@ export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<Respon
 async function auth (app: FastifyInstance, opts: AuthOptions): Promise<void> {
   await app.register(fastifyJwt, {
     secret: opts.secret,
-    sign: { algorithm: 'HS256', expiresIn: opts.expiresInSeconds },
+    sign: { algorithm: 'HS256', expiresIn: opts.expiresInSeconds, iss: opts.issuer, aud: opts.audience },
     // Pinning the algorithm refuses `alg: none` and algorithm-confusion tokens. Every claim we
     // issue is required: without `exp`, a token signed with our secret would never expire.
     // A verified token is remembered by `bearer` (VerifiedTokens, at most until its `exp`), so a
     // client's next requests skip the signature and claim checks; fast-jwt's own cache is off.
-    verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'role', 'iat', 'exp'] },
+    verify: {
+      algorithms: ['HS256'],
+      requiredClaims: ['sub', 'role', 'sid', 'iat', 'exp', 'iss', 'aud'],
+      allowedIss: opts.issuer,
+      allowedAud: opts.audience,
+    },
   })
 
-  app.decorate('issueToken', (role: Role, id: number): Token => ({
-    token: app.jwt.sign({ role }, { sub: String(id) }),
+  app.decorate('issueToken', (role: Role, id: number, sessionId: string): AccessToken => ({
+    token: app.jwt.sign({ role, sid: sessionId }, { sub: String(id) }),
     token_type: 'Bearer',
     expires_in: opts.expiresInSeconds,
   }))

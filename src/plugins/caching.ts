@@ -39,12 +39,16 @@ function readDeclarations (route: RouteOptions): { cache?: CacheDeclaration, inv
   return { cache, invalidates }
 }
 
-/** True when any entity tag in an If-None-Match list is `tag` (weak comparison, RFC 9110 §13.1.2). */
-export function matchesIfNoneMatch (header: string | undefined, tag: string): boolean {
+/**
+ * True when any entity tag in an If-None-Match list is `tag` (weak comparison, RFC 9110 §13.1.2).
+ * `*` matches only a representation known to exist (`exists`): on a part that does not exist it
+ * answered 304 instead of 404 (test/caching.test.ts).
+ */
+export function matchesIfNoneMatch (header: string | undefined, tag: string, exists: boolean): boolean {
   if (header === undefined) return false
   return header.split(',').some((candidate) => {
     const t = candidate.trim()
-    return t === '*' || t.replace(/^W\//, '') === tag
+    return t === '*' ? exists : t.replace(/^W\//, '') === tag
   })
 }
 
@@ -89,7 +93,7 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, route: Ro
     const hit = await cache.get(key)
     // A hit carries its tag, so the hot path hashes nothing (entries of older releases do not).
     const tag = hit?.tag ?? entityTag(declared.collection, key)
-    if (matchesIfNoneMatch(req.headers['if-none-match'], tag)) {
+    if (matchesIfNoneMatch(req.headers['if-none-match'], tag, hit !== undefined)) {
       validate(reply, tag)
       reply.code(304).send()
       return true
@@ -145,6 +149,11 @@ function cachedRead (cache: ResponseCache, declared: CacheDeclaration, route: Ro
         validate(reply, entry.tag) // replaces the no-store that @fastify/caching's earlier hook set
         const link = reply.getHeader('link')
         await cache.set(entry.key, { body: payload, tag: entry.tag, headers: typeof link === 'string' ? { link } : {} })
+        // `If-None-Match: *` on a miss: the handler has just shown that the representation exists.
+        if (matchesIfNoneMatch(req.headers['if-none-match'], entry.tag, true)) {
+          reply.code(304)
+          return null
+        }
       }
       return payload
     },
@@ -161,7 +170,9 @@ function invalidatingWrite (cache: ResponseCache, collections: string[]): onSend
 async function caching (app: FastifyInstance): Promise<void> {
   const cache: ResponseCache = app.redis === undefined
     ? new MemoryResponseCache()
-    : new RedisResponseCache(app.redis)
+    // A failed invalidation is retried when Redis is back; a failed read or store is served
+    // uncached. Either way the log says so.
+    : new RedisResponseCache(app.redis, (err) => { app.log.warn({ err }, 'response cache: a Redis command failed') })
   app.decorate('responseCache', cache)
   app.decorateRequest('cacheEntry', undefined)
 

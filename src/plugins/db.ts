@@ -7,7 +7,7 @@ import type { DatabaseConfig } from '../config.js'
 import { openDatabase } from '../db/connect.js'
 import type { DatabaseProbe } from '../db/health.js'
 import { migrateToLatest } from '../db/migrate.js'
-import { isConnectionError } from '../errors.js'
+import { isConnectionError } from '../db/pg-errors.js'
 import type { Database } from '../db/schema.js'
 
 declare module 'fastify' {
@@ -18,7 +18,7 @@ declare module 'fastify' {
   }
 }
 
-export interface DbOptions {
+interface DbOptions {
   database: DatabaseConfig
   /** How long start-up keeps retrying an unreachable database before it gives up. */
   startupTimeoutMs?: number

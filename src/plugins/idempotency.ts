@@ -11,10 +11,10 @@ import type { Database } from '../db/schema.js'
 import { badRequest, idempotencyKeyInUse, idempotencyKeyReused, loggable } from '../errors.js'
 import { IDEMPOTENCY_HEADER, REPLAYED_HEADER, requestFingerprint, routeOf, type Idempotency } from '../lib/idempotency.js'
 
-export interface HandlerAnswer { status: number, body?: unknown, headers?: Record<string, string | undefined> }
+interface HandlerAnswer { status: number, body?: unknown, headers?: Record<string, string | undefined> }
 
 /** Runs one idempotent operation's handler in the transaction it is given. */
-export type IdempotentRun = (
+type IdempotentRun = (
   declared: Idempotency,
   operationId: string,
   req: FastifyRequest,
@@ -27,7 +27,7 @@ declare module 'fastify' {
   }
 }
 
-export interface IdempotencyOptions {
+interface IdempotencyOptions {
   /** How often this instance deletes expired keys (default 15 minutes; 0 turns the sweep off). */
   sweepIntervalMs?: number
 }
@@ -41,7 +41,7 @@ function callerScope (req: FastifyRequest): string {
 const definedHeaders = (headers: HandlerAnswer['headers']): Record<string, string> =>
   Object.fromEntries(Object.entries(headers ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined))
 
-export function createIdempotentRun (db: Kysely<Database>): IdempotentRun {
+function createIdempotentRun (db: Kysely<Database>): IdempotentRun {
   return async (declared, operationId, req, handler) => {
     const raw = req.headers[IDEMPOTENCY_HEADER.toLowerCase()]
     if (Array.isArray(raw)) {

@@ -11,42 +11,70 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, onReq
 import { HttpProblem } from '../errors.js'
 import { toArray } from '../lib/hooks.js'
 
-export interface LimitsOptions {
+interface LimitsOptions {
   max: number
   windowMs: number
   loginMax: number
+  loginAccountMax: number
   signupMax: number
+  /** TRUST_PROXY is set: the client comes from X-Forwarded-For, and may change on one connection. */
+  behindProxy: boolean
 }
 
-export const RATE_LIMIT_POLICIES = ['login', 'signup'] as const
+const RATE_LIMIT_POLICIES = ['login', 'signup', 'refresh'] as const
 type Policy = (typeof RATE_LIMIT_POLICIES)[number]
 
-/** A connection's peer never changes: its key is worked out once, not on every keep-alive request. */
-const clientOfConnection = new WeakMap<object, string>()
+type ClientKey = (req: FastifyRequest) => string
 
-/** The plugin's own default: an IPv6 client is its /64, or one host could rotate past every limit. */
-function client (req: FastifyRequest): string {
-  const connection = req.raw.socket as object | null
-  if (connection === null) return normalizeIP(req.ip)
-  let key = clientOfConnection.get(connection)
-  if (key === undefined) clientOfConnection.set(connection, key = normalizeIP(req.ip))
-  return key
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The client a request counts against in every limit (see clientKey). */
+    clientKey: (req: FastifyRequest) => string
+  }
 }
 
 /**
- * Login attempts count per client *and* email: one attacker guessing passwords cannot lock every
- * user out, and one account cannot be brute-forced from one address (the blanket limit still caps
- * how many emails one client may try). Runs as a preHandler, so the body has been validated.
+ * The client's key for every limit: request.ip, which is X-Forwarded-For's client when the peer is
+ * a trusted proxy (TRUST_PROXY), and as the plugin does by default, an IPv6 client is its /64, or
+ * one host could rotate past every limit. Behind a proxy one keep-alive connection carries many
+ * clients, so the key is read from each request; otherwise a connection's peer never changes and
+ * its key is worked out once, not on every keep-alive request.
  */
-function loginKey (req: FastifyRequest): string {
-  const email = (req.body as { email?: unknown } | undefined)?.email
-  return `login|${req.routeOptions.url ?? ''}|${client(req)}|${typeof email === 'string' ? email.toLowerCase() : ''}`
+function clientKey (behindProxy: boolean): ClientKey {
+  if (behindProxy) return (req) => normalizeIP(req.ip)
+  const clientOfConnection = new WeakMap<object, string>()
+  return (req) => {
+    const connection = req.raw.socket as object | null
+    if (connection === null) return normalizeIP(req.ip)
+    let key = clientOfConnection.get(connection)
+    if (key === undefined) clientOfConnection.set(connection, key = normalizeIP(req.ip))
+    return key
+  }
 }
 
-function policy (name: Policy, opts: LimitsOptions): CreateRateLimitOptions {
+/**
+ * Login attempts count twice. Per client, across every email and both login routes
+ * (LOGIN_RATE_LIMIT_MAX): one address cannot spray a password over many accounts. Per account,
+ * across every address (LOGIN_ACCOUNT_RATE_LIMIT_MAX, looser): many addresses cannot brute-force
+ * one account, while its owner is locked out only by a guessing campaign that large. The checks
+ * run as preHandlers, so the body has been validated; a request refused per client does not count
+ * against the account.
+ */
+function loginAccountKey (req: FastifyRequest): string {
+  const email = (req.body as { email?: unknown } | undefined)?.email
+  return `login-account|${req.routeOptions.url ?? ''}|${typeof email === 'string' ? email.toLowerCase() : ''}`
+}
+
+function policy (name: Policy, opts: LimitsOptions, client: ClientKey): CreateRateLimitOptions[] {
   switch (name) {
-    case 'login': return { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: loginKey }
-    case 'signup': return { max: opts.signupMax, timeWindow: opts.windowMs, keyGenerator: (req) => `signup|${client(req)}` }
+    case 'login': return [
+      { max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: (req) => `login|${client(req)}` },
+      { max: opts.loginAccountMax, timeWindow: opts.windowMs, keyGenerator: loginAccountKey },
+    ]
+    case 'signup': return [{ max: opts.signupMax, timeWindow: opts.windowMs, keyGenerator: (req) => `signup|${client(req)}` }]
+    // A refresh token is a secret as guessable as a password is: the login limit's number, per
+    // client, in a bucket of its own so refreshing never spends a client's login attempts.
+    case 'refresh': return [{ max: opts.loginMax, timeWindow: opts.windowMs, keyGenerator: (req) => `refresh|${client(req)}` }]
   }
 }
 
@@ -91,7 +119,7 @@ const storeClass = (store: FastifyRateLimitStore): StoreCtor<[unknown]> => class
  * its skipOnError), in a callback hook. The plugin's hook awaits a key generator, a promise around
  * the store and an async function per request: 6 of a cached read's 35 µs of CPU (bench/README.md).
  */
-function blanketLimit (counters: FastifyRateLimitStore, opts: LimitsOptions): onRequestHookHandler {
+function blanketLimit (counters: FastifyRateLimitStore, opts: LimitsOptions, client: ClientKey): onRequestHookHandler {
   return function rateLimit (req, reply, done) {
     counters.incr(client(req), (err, counted) => {
       if (err !== null || counted === undefined) return done() // a store error serves the request rather than failing it
@@ -118,30 +146,35 @@ async function limits (app: FastifyInstance, opts: LimitsOptions): Promise<void>
     skipOnError: true, // a store error serves the request rather than failing it
     errorResponseBuilder: (_req, context) => tooManyRequests(Math.ceil(context.ttl / 1000)),
   })
-  const blanket = blanketLimit(counters, opts)
+  const client = clientKey(opts.behindProxy)
+  app.decorate('clientKey', client)
+  const blanket = blanketLimit(counters, opts, client)
 
   // A policy is a second limit after the blanket one, not a replacement for it: a per-route
   // `config.rateLimit` would replace it, and the plugin runs only one of its own hooks per request.
   const enforcers = new Map<Policy, (req: FastifyRequest, reply: FastifyReply) => Promise<void>>()
   const enforcer = (name: Policy) => {
-    const check = app.createRateLimit(policy(name, opts))
+    const checks = policy(name, opts, client).map((options) => app.createRateLimit(options))
     return async function enforcePolicy (req: FastifyRequest, reply: FastifyReply): Promise<void> {
-      const limit = await check(req)
-      if (limit.isAllowed) return
-      // The headers describe whichever limit the client will meet first.
-      const blanketRemaining = reply.getHeader('x-ratelimit-remaining')
-      if (limit.isExceeded || blanketRemaining === undefined || limit.remaining <= Number(blanketRemaining)) {
-        reply.header('x-ratelimit-limit', limit.max)
-          .header('x-ratelimit-remaining', limit.remaining)
-          .header('x-ratelimit-reset', limit.ttlInSeconds)
+      for (const check of checks) {
+        const limit = await check(req)
+        if (limit.isAllowed) continue
+        // The headers describe whichever limit the client will meet first.
+        const shownRemaining = reply.getHeader('x-ratelimit-remaining')
+        if (limit.isExceeded || shownRemaining === undefined || limit.remaining <= Number(shownRemaining)) {
+          reply.header('x-ratelimit-limit', limit.max)
+            .header('x-ratelimit-remaining', limit.remaining)
+            .header('x-ratelimit-reset', limit.ttlInSeconds)
+        }
+        if (!limit.isExceeded) continue
+        reply.header('retry-after', limit.ttlInSeconds)
+        throw tooManyRequests(limit.ttlInSeconds)
       }
-      if (!limit.isExceeded) return
-      reply.header('retry-after', limit.ttlInSeconds)
-      throw tooManyRequests(limit.ttlInSeconds)
     }
   }
   app.addHook('onRoute', (route: RouteOptions) => {
-    route.onRequest = [...toArray(route.onRequest), blanket]
+    // First of the route's own onRequest hooks, so a refused caller costs no token check.
+    route.onRequest = [blanket, ...toArray(route.onRequest)]
     const declared = (route.schema as Record<string, unknown> | undefined)?.['x-rate-limit']
     if (declared === undefined) return
     if (!isPolicy(declared)) throw new Error(`${route.url}: unknown x-rate-limit policy ${String(declared)}`)

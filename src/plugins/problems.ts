@@ -2,13 +2,10 @@
 // Register before the routes so that their errors reach it. @see https://www.rfc-editor.org/rfc/rfc9457
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { pingDatabase } from '../db/health.js'
+import { isConnectionError } from '../db/pg-errors.js'
 import { HttpProblem, loggable, toProblem } from '../errors.js'
-
-/** What fastify-openapi-glue throws when a security handler fails; it is exported as a type only. */
-function unwrapSecurityError (err: unknown): unknown {
-  const e = err as { name?: unknown, errors?: unknown }
-  return e?.name === 'Unauthorized' && Array.isArray(e.errors) && e.errors.length > 0 ? e.errors[0] : err
-}
+import { OutageLog } from '../lib/outage.js'
 
 export function sendProblem (req: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {
   const body = {
@@ -16,17 +13,33 @@ export function sendProblem (req: FastifyRequest, reply: FastifyReply, problem: 
     title: problem.title,
     status: problem.status,
     detail: problem.message,
-    instance: req.url.split('?')[0] ?? req.url,
+    instance: (req.url.split('?')[0] ?? req.url).slice(0, MAX_REQUEST_TARGET_LENGTH),
     ...(problem.errors === undefined ? {} : { errors: problem.errors }),
     ...problem.extras,
   }
   return reply.code(problem.status).type('application/problem+json').send(body)
 }
 
+/**
+ * The longest request target (path and query) served. The longest any operation needs is well
+ * under a kilobyte; a longer one is refused before routing, so it never reaches a cache key, a log
+ * line or a Link header. Pinned by test/query-strings.test.ts.
+ */
+export const MAX_REQUEST_TARGET_LENGTH = 2048
+
 async function problems (app: FastifyInstance): Promise<void> {
+  // The db plugin registers after this one; by the time a request fails, its probe is there.
+  const outage = new OutageLog(app.log, () => app.hasDecorator('probeDatabase') ? pingDatabase(app.probeDatabase) : Promise.resolve(true))
+  app.addHook('onClose', async () => outage.close())
+
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (req.url.length <= MAX_REQUEST_TARGET_LENGTH) return done()
+    done(new HttpProblem(414, 'URI Too Long', `The request target is longer than ${MAX_REQUEST_TARGET_LENGTH} characters.`))
+  })
   app.setErrorHandler((err, req, reply) => {
-    const problem = toProblem(unwrapSecurityError(err))
-    if (problem.status >= 500) req.log.error({ err: loggable(err) }, 'request failed')
+    const problem = toProblem(err)
+    if (problem.status === 503 && isConnectionError(err)) outage.record((err as Error).message)
+    else if (problem.status >= 500) req.log.error({ err: loggable(err) }, 'request failed')
     if (problem.status === 503) reply.header('retry-after', '5')
     return sendProblem(req, reply, problem)
   })

@@ -13,7 +13,7 @@ declare module 'fastify' {
   }
 }
 
-export interface RedisOptions {
+interface RedisOptions {
   url: string | undefined
 }
 

@@ -10,7 +10,6 @@ import type { FastifyInstance, RouteOptions, onRequestHookHandler } from 'fastif
 import { HttpProblem } from '../errors.js'
 import { toArray } from '../lib/hooks.js'
 
-
 /** JSON answers load nothing, so they may allow nothing. */
 const API_CSP = { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] }
 
@@ -59,7 +58,7 @@ const DOCS_URL = '/docs'
 const EXPOSED_HEADERS = ['Link', 'Location', 'ETag', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
 
 /** The headers helmet sets for these options, read off a response that records them. */
-export function helmetHeaders (options: HelmetOptions): Record<string, string> {
+function helmetHeaders (options: HelmetOptions): Record<string, string> {
   const headers: Record<string, string> = {}
   const recorder = {
     setHeader (name: string, value: string | number | readonly string[]) {

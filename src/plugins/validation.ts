@@ -34,7 +34,7 @@ function decimal (x: number): { digits: bigint, exponent: number } {
  * 10^8 with "must be multiple of 0.01" (found by test/fuzz.test.ts), and at fewer digits would let
  * 12.340001 through. Here 0.07 and 2187509738.24 pass and 12.345 fails, exactly.
  */
-export function isDecimalMultiple (value: number, step: number): boolean {
+function isDecimalMultiple (value: number, step: number): boolean {
   if (!Number.isFinite(value) || !Number.isFinite(step) || step <= 0) return false
   const v = decimal(value)
   const s = decimal(step)
@@ -44,7 +44,7 @@ export function isDecimalMultiple (value: number, step: number): boolean {
 }
 
 /** JSON Schema's `multipleOf`, decided by isDecimalMultiple; replaces AJV's own keyword. */
-export const decimalMultipleOf: FuncKeywordDefinition = {
+const decimalMultipleOf: FuncKeywordDefinition = {
   keyword: 'multipleOf',
   type: 'number',
   schemaType: 'number',
@@ -140,6 +140,59 @@ function refusingNonFinite (validate: ValidateFunction): ValidateFunction {
   return Object.assign(check, { schema: validate.schema, schemaEnv: validate.schemaEnv })
 }
 
+const CANONICAL_INTEGER = /^-?(0|[1-9][0-9]*)$/
+const CANONICAL_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/
+
+/** The numeric type a property's schema declares, looking through `array` to its items. */
+function numericType (schema: unknown): 'integer' | 'number' | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined
+  const { type, items } = schema as { type?: unknown, items?: unknown }
+  if (type === 'integer' || type === 'number') return type
+  return type === 'array' ? numericType(items) : undefined
+}
+
+/**
+ * Path and query numbers must be written the one canonical decimal way. AJV's coercion reads text
+ * with JavaScript's Number(), so `/customers/1e3`, `/customers/0x10`, `/customers/7.0`,
+ * `/customers/+7`, `/customers/%207` and `/customers/07` all reached customers 1000, 16 and 7:
+ * one resource under many URLs, each its own cache entry. Checked on the raw text, before AJV
+ * coerces it. Pinned by test/input.test.ts.
+ */
+function refusingNonCanonicalNumbers (validate: ValidateFunction, schema: Record<string, unknown>): ValidateFunction {
+  const properties = Object.entries((schema.properties ?? {}) as Record<string, unknown>)
+    .map(([name, sub]) => [name, numericType(sub)] as const)
+    .filter((entry): entry is readonly [string, 'integer' | 'number'] => entry[1] !== undefined)
+  if (properties.length === 0) return validate
+  const check = ((data: unknown) => {
+    const errors: ErrorObject[] = []
+    if (typeof data === 'object' && data !== null) {
+      for (const [name, type] of properties) {
+        const raw = (data as Record<string, unknown>)[name]
+        const pattern = type === 'integer' ? CANONICAL_INTEGER : CANONICAL_NUMBER
+        if ((Array.isArray(raw) ? raw : [raw]).some((v) => typeof v === 'string' && !pattern.test(v))) {
+          errors.push({ instancePath: `/${pointerSegment(name)}`, schemaPath: '#', keyword: 'type', params: {}, message: `must be written as a canonical decimal ${type === 'integer' ? 'integer' : 'number'}` })
+        }
+      }
+    }
+    const valid = validate(data)
+    const flagged = new Set(errors.map((e) => e.instancePath))
+    const all = [...errors, ...(validate.errors ?? []).filter((e) => !flagged.has(e.instancePath))]
+    check.errors = all.length > 0 ? all : null
+    return valid && all.length === 0
+  }) as ValidateFunction
+  return Object.assign(check, { schema: validate.schema, schemaEnv: validate.schemaEnv })
+}
+
+/**
+ * Every query parameter an operation accepts is declared in the contract; any other is refused
+ * (400) rather than ignored. Ignored, it still reached the cache key and the Link header, so
+ * `?x=<16 KB>` stored a new copy of a page per request. Operations without query parameters get an
+ * empty query schema, so they refuse them too. Pinned by test/query-strings.test.ts.
+ */
+function closedQuery (schema: Record<string, unknown> | undefined): Record<string, unknown> {
+  return { type: 'object', properties: {}, ...(schema ?? {}), additionalProperties: false }
+}
+
 /**
  * Fastify lowercases a headers schema's property names (request.headers are lowercase) only for
  * its own validator compiler, not for a custom one like ours: `If-None-Match` stayed capitalized,
@@ -156,7 +209,6 @@ function lowerCaseHeaderNames (schema: Record<string, unknown>): Record<string, 
   }
 }
 
-
 /**
  * Fastify validates a body against the schema of the request's media type, so a body in a media
  * type the contract does not declare, or no body at all, would reach the handler unvalidated.
@@ -170,6 +222,10 @@ async function requireBody (req: FastifyRequest): Promise<void> {
 async function validation (app: FastifyInstance): Promise<void> {
   app.removeContentTypeParser('text/plain')
   app.addHook('onRoute', (route: RouteOptions) => {
+    // Only the contract's routes carry an operationId; Fastify's own (HEAD twins) copy the schema.
+    if (route.schema !== undefined && (route.schema as { operationId?: unknown }).operationId !== undefined) {
+      route.schema.querystring = closedQuery(route.schema.querystring as Record<string, unknown> | undefined)
+    }
     if ((route.schema as { body?: unknown } | undefined)?.body === undefined) return
     route.preValidation = [...toArray(route.preValidation), requireBody]
   })
@@ -179,7 +235,8 @@ async function validation (app: FastifyInstance): Promise<void> {
     // glue gives every dereferenced schema the same placeholder $id; AJV would refuse the second one.
     const { $id: _id, ...rest } = schema as Record<string, unknown>
     if (httpPart === 'body') return refusingLoneSurrogates(strict.compile(rest))
-    return refusingNonFinite(coercing.compile(httpPart === 'headers' ? lowerCaseHeaderNames(rest) : rest))
+    if (httpPart === 'headers') return refusingNonFinite(coercing.compile(lowerCaseHeaderNames(rest)))
+    return refusingNonCanonicalNumbers(refusingNonFinite(coercing.compile(rest)), rest)
   })
 }
 

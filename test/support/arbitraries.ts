@@ -11,7 +11,7 @@ import type { ValidateFunction } from 'ajv'
 import ajvFormats from 'ajv-formats'
 import { fullFormats } from 'ajv-formats/dist/formats.js'
 import fc from 'fast-check'
-import { decimalMultipleOf } from '../../src/plugins/validation.js'
+import { multipleOfKeyword } from './multiple-of.js'
 import { resolve, spec, type Json } from './operations.js'
 
 export interface Invalid { value: unknown, why: string }
@@ -23,12 +23,12 @@ export interface ArbitraryOptions {
 
 const ajv = new Ajv2020({ strict: false, allErrors: false, validateSchema: false })
 ajvFormats.default(ajv)
-ajv.removeKeyword('multipleOf') // decided on decimals, as the server does (see src/plugins/validation.ts)
-ajv.addKeyword(decimalMultipleOf)
+ajv.removeKeyword('multipleOf') // exact decimals, by the tests' own code (./multiple-of.ts)
+ajv.addKeyword(multipleOfKeyword)
 const validators = new WeakMap<Json, ValidateFunction>()
 
 /** The contract's verdict on `value` under `schema` (refs resolve against openapi.yaml). */
-export function contractAccepts (schema: Json, value: unknown): boolean {
+function contractAccepts (schema: Json, value: unknown): boolean {
   let validate = validators.get(schema)
   if (validate === undefined) {
     validate = ajv.compile({ ...schema, components: spec.components })
@@ -43,7 +43,7 @@ const codePoints = (s: string): number => [...s].length
 const emailFormat = fullFormats.email as RegExp
 
 /** Strings that have broken other servers; each is used wherever the schema accepts it. */
-export const HOSTILE_STRINGS = [
+const HOSTILE_STRINGS = [
   "'); drop table customers; --",
   "1' OR '1'='1",
   'Robert"); DROP TABLE service_tickets;--',
@@ -279,4 +279,3 @@ export function headerText (node: Json): fc.Arbitrary<string> {
   return fc.oneof(fc.stringMatching(/^[\x21-\x7e]{1,60}$/), fc.constant('"inventory-abc"'), fc.constant('*'), fc.constant('W/"x", "y"'))
     .filter((s) => s.length <= max && (pattern === undefined || pattern.test(s)))
 }
-

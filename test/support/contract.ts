@@ -4,17 +4,15 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import ajvFormats from 'ajv-formats'
 import type { LightMyRequestResponse } from 'fastify'
 import type { ValidateFunction } from 'ajv'
-import { decimalMultipleOf } from '../../src/plugins/validation.js'
-import { loadSpec, resolveRef } from '../../src/spec.js'
+import { loadSpec, resolveRef } from '../../src/contract/spec.js'
+import { multipleOfKeyword } from './multiple-of.js'
 
 type Json = Record<string, unknown>
 const spec = loadSpec()
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false })
 ajvFormats.default(ajv)
-// The server's exact decimal multipleOf: AJV's float division (even with multipleOfPrecision)
-// calls 2187509738.24 no multiple of 0.01, which would fail valid prices in answers.
 ajv.removeKeyword('multipleOf')
-ajv.addKeyword(decimalMultipleOf)
+ajv.addKeyword(multipleOfKeyword)
 
 const resolve = (node: unknown): Json => resolveRef(spec, node)
 
@@ -24,7 +22,6 @@ for (const item of Object.values(spec.paths)) {
     if (typeof op?.operationId === 'string') operations.set(op.operationId, op)
   }
 }
-export const operationIds = [...operations.keys()]
 
 const validators = new Map<string, ValidateFunction>()
 function validatorFor (operationId: string, status: number, media: string): ValidateFunction | undefined {

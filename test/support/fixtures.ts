@@ -1,4 +1,4 @@
-// Rows made straight through the repositories, with tokens from the app's own issuer: the
+// Rows made straight through the repositories, with sessions started by the app itself: the
 // security tests need many small worlds, and signing up through the API costs a password hash
 // (~100 ms) per account. Every account shares one password, hashed once per process.
 import { randomUUID } from 'node:crypto'
@@ -15,18 +15,20 @@ const passwordHash = (): Promise<string> => (fixtureHash ??= hashPassword(FIXTUR
 
 const tag = (): string => randomUUID().slice(0, 8)
 
-export interface Account { id: number, email: string, password: string, token: string }
+export interface Account { id: number, email: string, password: string, token: string, refreshToken: string }
 
 export async function customerAccount (app: FastifyInstance, name = 'Fixture Customer'): Promise<Account> {
   const email = `customer-${tag()}@example.com`
   const row = await insertCustomer(app.db, { name, email, phone: '+1 555 0100', password_hash: await passwordHash() })
-  return { id: row.id, email, password: FIXTURE_PASSWORD, token: app.issueToken('customer', row.id).token }
+  const { token, refresh_token: refreshToken } = await app.sessions.start('customer', row.id)
+  return { id: row.id, email, password: FIXTURE_PASSWORD, token, refreshToken }
 }
 
 export async function mechanicAccount (app: FastifyInstance, name = 'Fixture Mechanic'): Promise<Account> {
   const email = `mechanic-${tag()}@example.com`
   const row = await insertMechanic(app.db, { name, email, phone: '+1 555 0200', salary: 50000, password_hash: await passwordHash() })
-  return { id: row.id, email, password: FIXTURE_PASSWORD, token: app.issueToken('mechanic', row.id).token }
+  const { token, refresh_token: refreshToken } = await app.sessions.start('mechanic', row.id)
+  return { id: row.id, email, password: FIXTURE_PASSWORD, token, refreshToken }
 }
 
 export async function part (app: FastifyInstance, name = 'Fixture part', price = 12.5): Promise<number> {

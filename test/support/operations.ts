@@ -1,12 +1,12 @@
 // The operations of openapi.yaml as tests need them: method, path, parameters, body schema and the
 // roles the security requirement accepts, all read from the parsed contract (never restated), so a
 // new operation shows up in every test that iterates over them.
-import { loadSpec, resolveRef } from '../../src/spec.js'
+import { loadSpec, resolveRef } from '../../src/contract/spec.js'
 
 export type Json = Record<string, unknown>
 export type Role = 'customer' | 'mechanic'
 
-export interface Parameter {
+interface Parameter {
   name: string
   in: 'path' | 'query' | 'header'
   required: boolean

@@ -42,7 +42,7 @@ export interface ClaimedRedis {
  * Claims a database number (1–15) on REDIS_URL's server that no other test run holds, clears the
  * app's leftover keys in it, and clears and releases it when `t` ends. Undefined when REDIS_URL is unset.
  */
-export async function claimRedisDb (t: Test): Promise<ClaimedRedis | undefined> {
+export async function claimRedisDb (t: Pick<Test, 'teardown'>): Promise<ClaimedRedis | undefined> {
   const base = sharedRedisUrl()
   if (base === undefined) return undefined
   const token = randomUUID()

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Test } from 'tap'
-import { ROOT } from '../../src/paths.js'
+import { ROOT } from '../../src/contract/paths.js'
 
 export interface LogLine { level: number, msg: string, [field: string]: unknown }
 

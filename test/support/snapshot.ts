@@ -3,8 +3,8 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
 
-export const TABLES = [
-  'customers', 'mechanics', 'inventory', 'service_tickets', 'service_mechanics', 'ticket_parts',
+const TABLES = [
+  'customers', 'mechanics', 'inventory', 'service_tickets', 'service_mechanics', 'ticket_parts', 'sessions', 'refresh_tokens',
   'shop_settings', 'stock_levels', 'stock_movements', 'idempotency_keys',
 ] as const satisfies ReadonlyArray<keyof Database>
 

@@ -1,4 +1,4 @@
-// The soak of issue 6: a bounded, mixed read/write load on the real server process over PostgreSQL,
+// The soak: a bounded, mixed read/write load on the real server process over PostgreSQL,
 // looking for what a short benchmark misses: any unexpected status, and memory that keeps growing.
 //
 //   npm run soak                     # 30 s warm-up, then 60 s measured
@@ -19,8 +19,7 @@
 // lowest of its first three quarters: what is in flight comes and goes, a leak raises the floor.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -28,8 +27,8 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import pg from 'pg'
-import { ROOT } from '../src/paths.js'
-import { startScriptNodeFlags } from '../bench/api-process.js'
+import { ROOT } from '../src/contract/paths.js'
+import { freePort, processMemory, startScriptNodeFlags } from './api-process.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -107,24 +106,6 @@ const databaseUrl = (() => {
 // ---- the server -----------------------------------------------------------------------------
 
 interface Server { child: ChildProcess, pid: number, url: string, exited: Promise<number | null>, stderr: () => string }
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-/** VmRSS and VmHWM of a process, in KiB. */
-function memoryOf (pid: number): { rss: number, hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN)
-  return { rss: kib('VmRSS'), hwm: kib('VmHWM') }
-}
 
 const cwd = mkdtempSync(join(tmpdir(), 'mst-soak-')) // no .env here: the environment below is all there is
 
@@ -379,18 +360,18 @@ async function main (): Promise<number> {
   const timeline: Array<{ s: number, phase: string, rssKiB: number }> = []
   let phase = 'seeded'
   const t0 = Date.now()
-  const sampler = setInterval(() => { if (server !== undefined) timeline.push({ s: (Date.now() - t0) / 1000, phase, rssKiB: memoryOf(server.pid).rss }) }, 500)
-  const atStart = memoryOf(server.pid)
+  const sampler = setInterval(() => { if (server !== undefined) timeline.push({ s: (Date.now() - t0) / 1000, phase, rssKiB: processMemory(server.pid).rssKb }) }, 500)
+  const atStart = processMemory(server.pid)
   phase = 'warm-up'
   const warm = options.warmup > 0 ? await load(server.url, fixture, options.warmup, counter) : undefined
   await sleep(2_000)
-  const before = memoryOf(server.pid)
+  const before = processMemory(server.pid)
 
   phase = 'run'
   const run = await load(server.url, fixture, options.duration, counter)
   phase = 'after'
   await sleep(2_000)
-  const after = memoryOf(server.pid)
+  const after = processMemory(server.pid)
   clearInterval(sampler)
   const samples = timeline.filter((x) => x.phase === 'run').map((x) => x.rssKiB)
   const quarter = Math.max(1, Math.floor(samples.length / 4))
@@ -412,9 +393,9 @@ async function main (): Promise<number> {
     const statuses = [...stats.statuses].sort(([a], [b]) => a - b).map(([s, c]) => `${s}×${c}`).join(' ')
     console.log(`| ${kind.name} | ${(kind.weight / TOTAL_WEIGHT * 100).toFixed(0)} % | ${count} | ${statuses} | ${ms(percentile(stats.latencies, 50))} | ${ms(percentile(stats.latencies, 99))} |`)
   }
-  console.log(`\nRSS of the server: ${mib(atStart.rss)} after seeding, ${mib(before.rss)} after the warm-up, ${mib(after.rss)} after the run; ` +
+  console.log(`\nRSS of the server: ${mib(atStart.rssKb)} after seeding, ${mib(before.rssKb)} after the warm-up, ${mib(after.rssKb)} after the run; ` +
     `during the run ${mib(Math.min(...samples))}–${mib(Math.max(...samples))}; lowest in its first three quarters ${mib(early)}, ` +
-    `lowest in its last quarter ${mib(late)} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} %); peak ${mib(after.hwm)}`)
+    `lowest in its last quarter ${mib(late)} (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} %); peak ${mib(after.hwmKb)}`)
   const every10s = timeline.filter((x, i) => i === 0 || Math.floor(x.s / 10) !== Math.floor((timeline[i - 1]?.s ?? 0) / 10))
   console.log(`RSS every 10 s: ${every10s.map((x) => `${x.s.toFixed(0)} s ${x.phase} ${(x.rssKiB / 1024).toFixed(0)}`).join(' · ')} (MiB)`)
   console.log(`unexpected statuses: ${unexpected.length === 0 ? 'none' : unexpected.map((u) => `${u.kind} → ${u.status} ×${u.count}`).join(', ')}; ` +
@@ -437,7 +418,7 @@ async function main (): Promise<number> {
     writeFileSync(args.json, JSON.stringify({
       options, at: new Date().toISOString(), requests: run.requests, seconds: run.seconds,
       latencyMs: { p50: run.latency.p50, p99: run.latency.p99, max: run.latency.max }, kinds, unexpected, errors, timeouts,
-      rssKiB: { afterSeeding: atStart.rss, afterWarmup: before.rss, afterRun: after.rss, runMin: Math.min(...samples), runMax: Math.max(...samples), lowestBeforeLastQuarter: early, lowestInLastQuarter: late, peak: after.hwm, growthPercent: growth },
+      rssKiB: { afterSeeding: atStart.rssKb, afterWarmup: before.rssKb, afterRun: after.rssKb, runMin: Math.min(...samples), runMax: Math.max(...samples), lowestBeforeLastQuarter: early, lowestInLastQuarter: late, peak: after.hwmKb, growthPercent: growth },
       serverExitCode: exitCode, failures, timeline,
     }, null, 2))
   }

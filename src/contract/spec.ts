@@ -23,7 +23,7 @@ function readContract (): OpenApiDocument {
     const compiled = JSON.parse(readFileSync(COMPILED_SPEC_PATH, 'utf8')) as CompiledSpec
     // Only while it still describes openapi.yaml: an edit not yet regenerated must not be ignored.
     if (compiled.source === specDigest(yamlText)) return compiled.document
-  } catch {}
+  } catch { /* missing or unreadable: parse the YAML */ }
   return parseYaml(yamlText)
 }
 

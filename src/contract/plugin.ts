@@ -6,14 +6,13 @@ import fp from 'fastify-plugin'
 import openapiGlue from 'fastify-openapi-glue'
 import { errorCodes, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify'
 import type { Handlers } from '../../generated/handlers.js'
-import { usePrecompiledContractValidator } from '../contract-validator.js'
+import { usePrecompiledContractValidator } from './validator.js'
 import { HttpProblem } from '../errors.js'
 import { idempotencyOf, type Idempotency } from '../lib/idempotency.js'
-import { loadSpec, resolveRef, type OpenApiDocument } from '../spec.js'
-import { createSecurityHandlers } from './auth.js'
-import { toArray } from '../lib/hooks.js'
+import { loadSpec, resolveRef, type OpenApiDocument } from './spec.js'
+import { createSecurityHandlers } from '../plugins/auth.js'
 
-export interface ContractOptions {
+interface ContractOptions {
   handlers: Handlers
 }
 
@@ -22,7 +21,7 @@ interface HandlerResult { status: number, body?: unknown, headers?: Record<strin
 type UntypedHandler = (req: FastifyRequest, reply: FastifyReply, trx?: unknown) => Promise<HandlerResult>
 
 /** operationId → its `x-idempotent`, for the operations that declare one (checked as it is read). */
-export function idempotentOperations (spec: OpenApiDocument): Map<string, Idempotency> {
+function idempotentOperations (spec: OpenApiDocument): Map<string, Idempotency> {
   const found = new Map<string, Idempotency>()
   const resolve = (node: unknown): Record<string, unknown> => resolveRef(spec, node)
   for (const [path, item] of Object.entries(spec.paths)) {
@@ -39,7 +38,6 @@ export function idempotentOperations (spec: OpenApiDocument): Map<string, Idempo
   }
   return found
 }
-
 
 /** operationId → status → the one media type the contract declares for it. */
 function mediaTypesByOperation (spec: OpenApiDocument): Map<string, Map<string, string>> {
@@ -58,15 +56,44 @@ function mediaTypesByOperation (spec: OpenApiDocument): Map<string, Map<string, 
   return byOperation
 }
 
-/** The operations whose contract requires a token (a non-empty `security`). */
-function securedOperations (spec: OpenApiDocument): Set<string> {
-  const secured = new Set<string>()
+type SecurityRequirement = Record<string, string[]>
+type SecurityHandler = (req: FastifyRequest, reply: FastifyReply, scopes: string[]) => Promise<void>
+
+/** Each operation's security requirements: its own `security`, or the document's (none: public). */
+function securityByOperation (spec: OpenApiDocument): Map<string, SecurityRequirement[]> {
+  const fallback = ((spec as { security?: SecurityRequirement[] }).security) ?? []
+  const byOperation = new Map<string, SecurityRequirement[]>()
   for (const item of Object.values(spec.paths)) {
-    for (const op of Object.values(item) as Array<{ operationId?: string, security?: unknown[] }>) {
-      if (typeof op?.operationId === 'string' && (op.security ?? []).length > 0) secured.add(op.operationId)
+    for (const op of Object.values(item) as Array<{ operationId?: string, security?: SecurityRequirement[] }>) {
+      if (typeof op?.operationId === 'string') byOperation.set(op.operationId, op.security ?? fallback)
     }
   }
-  return secured
+  return byOperation
+}
+
+/**
+ * An operation's security check as an onRequest hook. Glue would install it as a preHandler, after
+ * validation, so a caller without a token would learn from a 400 what the body should look like;
+ * here 401/403 come first (test/contract.test.ts, "401 before 400"). As in OpenAPI, one of the
+ * requirements must pass, each with all of its schemes; when none does, the first one's error is
+ * the answer.
+ */
+function securityHook (handlers: Record<string, SecurityHandler>, requirements: SecurityRequirement[]) {
+  for (const scheme of requirements.flatMap(Object.keys)) {
+    if (handlers[scheme] === undefined) throw new Error(`openapi.yaml names the security scheme ${scheme}, which has no handler`)
+  }
+  return async function security (req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    let refusal: unknown
+    for (const requirement of requirements) {
+      try {
+        for (const [scheme, scopes] of Object.entries(requirement)) await handlers[scheme]!(req, reply, scopes)
+        return
+      } catch (err) {
+        refusal ??= err
+      }
+    }
+    throw refusal
+  }
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null
@@ -131,21 +158,6 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   const handlers = opts.handlers as unknown as Record<string, UntypedHandler | undefined>
   const idempotent = idempotentOperations(spec)
 
-  // Deviation from glue's default: it runs the security check as a preHandler, after validation, so a
-  // caller without a token would learn from a 400 what the body should look like. Moving it into
-  // onRequest answers 401/403 first. Pinned by test/contract.test.ts ("401 before 400").
-  // Glue puts the security check first in preHandler; later onRoute hooks (the login rate limit,
-  // the cache lookup) may have appended theirs, which stay where they are.
-  const secured = securedOperations(spec)
-  app.addHook('onRoute', (route: RouteOptions) => {
-    const operationId = (route.schema as { operationId?: string } | undefined)?.operationId
-    if (operationId === undefined || !secured.has(operationId)) return
-    const [security, ...rest] = toArray(route.preHandler)
-    if (security === undefined) return
-    route.onRequest = [...toArray(route.onRequest), security]
-    route.preHandler = rest
-  })
-
   // glue warns at every start about each media type of the contract without a body parser,
   // answers' types included. Those are never request bodies: they get an explicit refusal, the
   // same 415 as any other type without a parser, and a warning at start-up keeps its meaning
@@ -159,18 +171,29 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   if (await usePrecompiledContractValidator() === undefined) {
     app.log.info('generated/oas-3.1-schema-validator.js is missing or stale (run npm run generate): the contract check compiles its schema at start-up')
   }
+  // Glue is given no security handlers: the route options the resolver returns (glue's documented
+  // operationResolver) carry each operation's check, as an onRequest hook.
+  const securityHandlers: Record<string, SecurityHandler> = createSecurityHandlers(app.db, app.responseCache, app.jwt, app.sessions)
+  const security = securityByOperation(spec)
   await app.register(openapiGlue, {
     specification: spec,
-    securityHandlers: createSecurityHandlers(app.db, app.responseCache, app.jwt),
     operationResolver: (operationId: string) => {
       const handler = handlers[operationId]
-      if (handler === undefined) return notImplemented
+      const requirements = security.get(operationId) ?? []
       const declared = idempotent.get(operationId)
-      return declared === undefined
-        ? adapt(handler, mediaTypes.get(operationId))
-        : adaptIdempotent(app, operationId, declared, handler, mediaTypes.get(operationId))
+      const route = handler === undefined
+        ? notImplemented
+        : declared === undefined
+          ? adapt(handler, mediaTypes.get(operationId))
+          : adaptIdempotent(app, operationId, declared, handler, mediaTypes.get(operationId))
+      const options: Partial<RouteOptions> = {
+        handler: route,
+        ...(requirements.length === 0 ? {} : { onRequest: securityHook(securityHandlers, requirements) }),
+      }
+      // Glue's type asks for a whole RouteOptions; its docs and code merge these over the route it built.
+      return options as RouteOptions
     },
   })
 }
 
-export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db', 'caching', 'idempotency'] })
+export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db', 'caching', 'sessions', 'idempotency'] })
