@@ -57,7 +57,7 @@ export interface paths {
         };
         /**
          * List my service tickets
-         * @description Returns one page of the calling customer's service tickets, newest first.
+         * @description Returns one page of the calling customer's service tickets, newest first, optionally filtered (the filters combine; the `Link` header keeps them).
          */
         get: operations["listMyCustomerTickets"];
         put?: never;
@@ -94,6 +94,29 @@ export interface paths {
          * @description Deletes a customer who has no service tickets (409 otherwise), ending all their sessions; owner or mechanic.
          */
         delete: operations["deleteCustomer"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{customer_id}/vehicles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The customer's id. */
+                customer_id: components["parameters"]["CustomerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a customer's vehicles
+         * @description Returns one page of the customer's vehicles, oldest first; a customer may list only their own (another customer's id gets 403).
+         */
+        get: operations["listCustomerVehicles"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -172,7 +195,7 @@ export interface paths {
         };
         /**
          * List my assigned tickets
-         * @description Returns one page of the service tickets the calling mechanic is assigned to, newest first.
+         * @description Returns one page of the service tickets the calling mechanic is assigned to, newest first, optionally filtered (the filters combine; the `Link` header keeps them).
          */
         get: operations["listMyMechanicTickets"];
         put?: never;
@@ -206,7 +229,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a mechanic
-         * @description Deletes a mechanic together with their ticket assignments and sessions; the tickets themselves stay.
+         * @description Deletes a mechanic together with their ticket assignments and sessions; the tickets themselves stay. The last mechanic cannot be deleted (409), or nobody could manage the shop.
          */
         delete: operations["deleteMechanic"];
         options?: never;
@@ -263,7 +286,7 @@ export interface paths {
         };
         /**
          * List service tickets
-         * @description Returns one page of all service tickets, newest first; for mechanics only.
+         * @description Returns one page of service tickets, newest first, optionally filtered by status, customer, vehicle and assigned mechanic (the filters combine; the `Link` header keeps them); for mechanics only.
          */
         get: operations["listServiceTickets"];
         put?: never;
@@ -377,6 +400,163 @@ export interface paths {
          * @description Removes a part line, whatever its quantity, from the ticket; 404 when the ticket does not exist or the part is not on it.
          */
         delete: operations["removeTicketPart"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service-tickets/{ticket_id}/approval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or decline an estimate
+         * @description Records the customer's decision on the ticket's work. `approve` moves an `estimate` to `approved`; on an
+         *     `approved` or `in_progress` ticket it keeps the status and renews the authorization. Either way
+         *     `authorized_total` becomes the current `total`, `authorized_at` now and `authorized_by` the caller (the
+         *     customer approving online, or the mechanic who recorded an approval given in person or by phone).
+         *     `decline` moves an `estimate` to `cancelled`. Any other case gets 409 `illegal-transition`. The owning
+         *     customer or any mechanic may call it; another customer gets 404.
+         */
+        post: operations["recordTicketApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service-tickets/{ticket_id}/transitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a ticket to another status
+         * @description Moves the ticket to `to` when the transition table (see the Service tickets tag) allows it from the
+         *     current status; any other pair gets 409 `illegal-transition` with `from`, `to` and `allowed`. Completing a
+         *     ticket whose `total` is above `authorized_total` gets 409 `reauthorization-required`. Revising an
+         *     `approved` ticket back to `estimate` clears its authorization.
+         */
+        post: operations["transitionServiceTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service-tickets/{ticket_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a ticket's history
+         * @description Returns one page of the ticket's events, oldest first (in the order their writes committed); the owning customer or any mechanic may read it, another customer gets 404.
+         */
+        get: operations["listTicketEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/vehicles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List vehicles
+         * @description Returns one page of vehicles, oldest first, optionally only a customer's, a VIN's or a license plate's (compared case-insensitively); for mechanics only.
+         */
+        get: operations["listVehicles"];
+        put?: never;
+        /**
+         * Register a vehicle
+         * @description Records a customer's vehicle; an unknown customer gets 422, and a VIN the customer already holds gets 409.
+         */
+        post: operations["createVehicle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/vehicles/{vehicle_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The vehicle's id. */
+                vehicle_id: components["parameters"]["VehicleId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a vehicle
+         * @description Returns one vehicle; its customer may read it, another customer gets 404.
+         */
+        get: operations["getVehicle"];
+        /**
+         * Update a vehicle
+         * @description Replaces a vehicle's details (an omitted optional field becomes `null`). A new `customer_id` moves the
+         *     vehicle to that customer (the car was sold); its earlier tickets stay with the customers they were
+         *     written for. An unknown customer gets 422, a VIN the customer already holds on another vehicle 409.
+         */
+        put: operations["updateVehicle"];
+        post?: never;
+        /**
+         * Delete a vehicle
+         * @description Deletes a vehicle; 409 while a service ticket references it.
+         */
+        delete: operations["deleteVehicle"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/vehicles/{vehicle_id}/service-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The vehicle's id. */
+                vehicle_id: components["parameters"]["VehicleId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a vehicle's service tickets
+         * @description Returns one page of the vehicle's service history, newest `service_date` first; a customer sees only their own tickets in it, and another customer's vehicle gets 404.
+         */
+        get: operations["listVehicleTickets"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -623,7 +803,7 @@ export interface paths {
         };
         /**
          * Read the reference documentation
-         * @description Serves the Redoc reference page built from this contract; it needs no internet access.
+         * @description Serves the Redoc reference page built from this contract; it needs no internet access. It is compressed (Brotli or gzip, as `Accept-Encoding` allows) and revalidated with its ETag (`Cache-Control: public, no-cache`; `If-None-Match` with the current ETag, or `*`, gets 304).
          */
         get: operations["getDocs"];
         put?: never;
@@ -789,11 +969,38 @@ export interface components {
             /** @description price × quantity, exact to the cent. */
             line_total: number;
         };
-        /** @description A work order for a customer's vehicle, with its mechanics, parts and total. */
+        /** @description A repair order for a customer's vehicle, with its status, authorization, mechanics, parts and total. */
         ServiceTicket: {
             id: components["schemas"]["Id"];
             customer_id: components["schemas"]["Id"];
+            vehicle_id: components["schemas"]["Id"];
             vin: components["schemas"]["Vin"];
+            status: components["schemas"]["TicketStatus"];
+            /** @description Starts at 1 and grows by exactly 1 with every successful write to the ticket; the `ETag` names it. */
+            version: number;
+            /** @description The odometer when the vehicle came in, or null. */
+            odometer_in: number | null;
+            /** @description The odometer when the vehicle left (never below `odometer_in`), or null. */
+            odometer_out: number | null;
+            /** @description The total the customer last approved, or null while nothing is approved. */
+            authorized_total: number | null;
+            /**
+             * Format: date-time
+             * @description When that approval was given, or null.
+             */
+            authorized_at: string | null;
+            /** @description Who recorded that approval (the customer online, or a mechanic), or null. */
+            authorized_by: components["schemas"]["Actor"] | null;
+            /**
+             * Format: date-time
+             * @description When the ticket was opened.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the ticket was last written.
+             */
+            updated_at: string;
             /**
              * Format: date
              * @description The day of the service.
@@ -808,10 +1015,17 @@ export interface components {
             /** @description The sum of the parts' line totals, exact to the cent. */
             total: number;
         };
-        /** @description A new ticket; `mechanic_ids` assigns mechanics at once. */
+        /**
+         * @description A new ticket, in status `estimate`; `mechanic_ids` assigns mechanics at once. Send `vehicle_id` or `vin`
+         *     (at least one, else 400). A `vehicle_id` must be the customer's (else 422), and a `vin` sent with it must
+         *     be that vehicle's (else 422). A `vin` alone links the ticket to the customer's vehicle with that VIN,
+         *     registering one when the customer has none.
+         */
         ServiceTicketCreate: {
             customer_id: components["schemas"]["Id"];
-            vin: components["schemas"]["Vin"];
+            vehicle_id?: components["schemas"]["Id"];
+            vin?: components["schemas"]["Vin"];
+            odometer_in?: components["schemas"]["Odometer"];
             /**
              * Format: date
              * @description The day of the service.
@@ -822,9 +1036,15 @@ export interface components {
             /** @description Ids of mechanics to assign. */
             mechanic_ids?: components["schemas"]["Id"][];
         };
-        /** @description A ticket's new VIN, date and description. */
+        /**
+         * @description A ticket's new VIN, date and description, and optionally its odometer readings (omitted: kept as they
+         *     are; `odometer_out` below `odometer_in` gets 400). A new VIN re-links the ticket to the customer's
+         *     vehicle with that VIN, registering one when the customer has none.
+         */
         ServiceTicketUpdate: {
             vin: components["schemas"]["Vin"];
+            odometer_in?: components["schemas"]["Odometer"];
+            odometer_out?: components["schemas"]["Odometer"];
             /**
              * Format: date
              * @description The day of the service.
@@ -890,14 +1110,121 @@ export interface components {
             /** @description The supplier's delivery note or invoice number. */
             reference?: string;
         };
-        /** @description Who made a change. */
-        StockActor: {
+        /**
+         * @description The model year, from 1886 (the first car) to next year.
+         * @example 2003
+         */
+        Year: number;
+        /**
+         * @description A license plate of 1 to 16 characters; control characters are refused, and plates are compared case-insensitively.
+         * @example ABC-1234
+         */
+        LicensePlate: string;
+        /**
+         * @description A make or model name; control characters are refused.
+         * @example Honda
+         */
+        VehicleText: string;
+        /** @description A customer's vehicle. A customer holds a VIN at most once; two customers may each hold it (the car was sold). */
+        Vehicle: {
+            id: components["schemas"]["Id"];
+            customer_id: components["schemas"]["Id"];
+            vin: components["schemas"]["Vin"];
+            /** @description The model year, or null when unknown. */
+            year: number | null;
+            /** @description The make, or null when unknown. */
+            make: string | null;
+            /** @description The model, or null when unknown. */
+            model: string | null;
+            /** @description The license plate as written, or null when unknown. */
+            license_plate: string | null;
+            /**
+             * @description Whether position 9 of the VIN is its check digit under 49 CFR 565 (letters transliterated, weights
+             *     8 7 6 5 4 3 2 10 0 9 8 7 6 5 4 3 2, sum mod 11, 10 written `X`). Computed, never sent: a wrong check
+             *     digit is reported, not refused, since vehicles built for other markets carry none.
+             */
+            vin_check_digit_valid: boolean;
+            /**
+             * Format: date-time
+             * @description When the vehicle was registered.
+             */
+            created_at: string;
+        };
+        /** @description A vehicle's owner, VIN and optional details; on update an omitted detail becomes null. */
+        VehicleInput: {
+            customer_id: components["schemas"]["Id"];
+            vin: components["schemas"]["Vin"];
+            year?: components["schemas"]["Year"];
+            make?: components["schemas"]["VehicleText"];
+            model?: components["schemas"]["VehicleText"];
+            license_plate?: components["schemas"]["LicensePlate"];
+        };
+        /** @description One page of vehicles. */
+        VehiclePage: {
+            data: components["schemas"]["Vehicle"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /**
+         * @description Where the repair order stands: `estimate` (new, awaiting approval), `approved`, `in_progress`,
+         *     `completed`, `invoiced`, `paid` or `cancelled`. See the Service tickets tag for the transition table.
+         * @example in_progress
+         * @enum {string}
+         */
+        TicketStatus: "estimate" | "approved" | "in_progress" | "completed" | "invoiced" | "paid" | "cancelled";
+        /**
+         * @description An odometer reading.
+         * @example 84210
+         */
+        Odometer: number;
+        /** @description Who did something. */
+        Actor: {
             /**
              * @description The caller's role.
              * @enum {string}
              */
             role: "customer" | "mechanic";
             id: components["schemas"]["Id"];
+        };
+        /** @description The customer's decision on the ticket's work. */
+        TicketApproval: {
+            /**
+             * @description `approve` the current total, or `decline` the estimate.
+             * @enum {string}
+             */
+            decision: "approve" | "decline";
+            /** @description A note kept in the ticket's history. */
+            note?: string;
+        };
+        /** @description The status to move the ticket to. */
+        TicketTransition: {
+            to: components["schemas"]["TicketStatus"];
+            /** @description Why; kept in the ticket's history. */
+            reason?: string;
+        };
+        /** @description One successful write to a ticket. */
+        TicketEvent: {
+            /** @description Ascending in the order the writes committed. */
+            id: number;
+            /**
+             * @description What kind of write it was.
+             * @enum {string}
+             */
+            type: "created" | "updated" | "mechanics_changed" | "part_added" | "part_removed" | "labor_added" | "labor_updated" | "labor_removed" | "approved" | "declined" | "status_changed" | "invoiced" | "invoice_voided" | "payment_received";
+            /**
+             * Format: date-time
+             * @description When it happened.
+             */
+            at: string;
+            actor: components["schemas"]["Actor"];
+            /** @description What changed: `{from, to, reason}` for a status change, `{added, removed}` for mechanics, `{part_id, quantity}` for parts, `authorized_total` for an approval. */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description One page of a ticket's history. */
+        TicketEventPage: {
+            data: components["schemas"]["TicketEvent"][];
+            meta: components["schemas"]["PageMeta"];
         };
         /** @description One entry of a part's stock ledger. */
         StockMovement: {
@@ -920,7 +1247,7 @@ export interface components {
              * @description When the movement was booked.
              */
             at: string;
-            actor: components["schemas"]["StockActor"];
+            actor: components["schemas"]["Actor"];
         };
         /** @description One page of stock levels. */
         StockPage: {
@@ -1005,6 +1332,59 @@ export interface components {
             /** @description The path of the request. */
             instance: string;
         };
+        /** @description The ticket cannot go from its status `from` to `to`; `allowed` lists the statuses `/transitions` may move it to from `from` (empty from `cancelled` and `paid`). */
+        IllegalTransitionProblem: {
+            /**
+             * @description Always `/problems/illegal-transition`.
+             * @constant
+             */
+            type: "/problems/illegal-transition";
+            /** @description A short summary of the kind of problem. */
+            title: string;
+            /** @description The HTTP status code (409). */
+            status: number;
+            /** @description What went wrong with this request. */
+            detail: string;
+            /** @description The path of the request. */
+            instance: string;
+            from: components["schemas"]["TicketStatus"];
+            /** @description The status asked for (for an approval, the status it would have led to). */
+            to: string;
+            /** @description Where `/transitions` may move a ticket from `from`. */
+            allowed: components["schemas"]["TicketStatus"][];
+        };
+        /** @description The ticket's `total` is above its `authorized_total`, so it cannot be completed until the customer approves the extra work. */
+        ReauthorizationRequiredProblem: {
+            /**
+             * @description Always `/problems/reauthorization-required`.
+             * @constant
+             */
+            type: "/problems/reauthorization-required";
+            /** @description A short summary of the kind of problem. */
+            title: string;
+            /** @description The HTTP status code (409). */
+            status: number;
+            /** @description The total and the authorized total. */
+            detail: string;
+            /** @description The path of the request. */
+            instance: string;
+        };
+        /** @description The ticket's status locks what the request would change (mechanics and parts from `completed` on; everything in `invoiced`, `paid` and `cancelled`). */
+        TicketLockedProblem: {
+            /**
+             * @description Always `/problems/ticket-locked`.
+             * @constant
+             */
+            type: "/problems/ticket-locked";
+            /** @description A short summary of the kind of problem. */
+            title: string;
+            /** @description The HTTP status code (409). */
+            status: number;
+            /** @description What is locked and by which status. */
+            detail: string;
+            /** @description The path of the request. */
+            instance: string;
+        };
         /** @description An RFC 9457 problem detail listing each bad field. */
         ValidationProblem: {
             /** @description A URI reference naming the kind of problem. */
@@ -1057,6 +1437,14 @@ export interface components {
             headers: {
                 ETag: components["headers"]["ETag"];
                 "Cache-Control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description The ticket has not changed since the `ETag` in `If-None-Match`. */
+        TicketNotModified: {
+            headers: {
+                ETag: components["headers"]["TicketETag"];
                 [name: string]: unknown;
             };
             content?: never;
@@ -1201,6 +1589,29 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description `If-Match` does not match the ticket's current `ETag`: someone else changed it first. Nothing was changed; read it again. */
+        PreconditionFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The ticket's status refuses the request (nothing changed). The `type` says why:
+         *     `/problems/illegal-transition` (the status cannot go to `to`; `allowed` lists where it can),
+         *     `/problems/reauthorization-required` (the total is above the authorized total: approve it first),
+         *     `/problems/ticket-locked` (the status locks this part of the ticket), or `/problems/conflict` (a row still in use).
+         */
+        TicketConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["IllegalTransitionProblem"] | components["schemas"]["ReauthorizationRequiredProblem"] | components["schemas"]["TicketLockedProblem"] | components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /** @description The customer's id. */
@@ -1223,6 +1634,22 @@ export interface components {
         IdempotencyKeyRequired: components["schemas"]["IdempotencyKey"];
         /** @description `true` keeps only the parts whose `on_hand` is below their `reorder_point`. */
         BelowReorderPoint: boolean;
+        /** @description The vehicle's id. */
+        VehicleId: components["schemas"]["Id"];
+        /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+        IfMatch: string;
+        /** @description Only those of this customer. */
+        CustomerIdFilter: components["schemas"]["Id"];
+        /** @description Only the tickets of this vehicle. */
+        VehicleIdFilter: components["schemas"]["Id"];
+        /** @description Only the tickets this mechanic is assigned to. */
+        MechanicIdFilter: components["schemas"]["Id"];
+        /** @description Only tickets in this status, or in any of several comma-separated ones (`estimate,approved`). */
+        StatusFilter: string;
+        /** @description Only the vehicles with this VIN. */
+        VinFilter: components["schemas"]["Vin"];
+        /** @description Only the vehicles with this license plate, compared case-insensitively. */
+        LicensePlateFilter: components["schemas"]["LicensePlate"];
     };
     requestBodies: never;
     headers: {
@@ -1244,6 +1671,8 @@ export interface components {
         RateLimitRemaining: number;
         /** @description Seconds until the window resets. */
         RateLimitReset: number;
+        /** @description The ticket's strong validator, which changes with every write to it (it names its `version`); send it back in `If-Match` or `If-None-Match`. */
+        TicketETag: string;
     };
     pathItems: never;
 }
@@ -1354,6 +1783,14 @@ export interface operations {
                 page?: components["parameters"]["Page"];
                 /** @description How many items a page holds. */
                 per_page?: components["parameters"]["PerPage"];
+                /** @description Only tickets in this status, or in any of several comma-separated ones (`estimate,approved`). */
+                status?: components["parameters"]["StatusFilter"];
+                /** @description Only those of this customer. */
+                customer_id?: components["parameters"]["CustomerIdFilter"];
+                /** @description Only the tickets of this vehicle. */
+                vehicle_id?: components["parameters"]["VehicleIdFilter"];
+                /** @description Only the tickets this mechanic is assigned to. */
+                mechanic_id?: components["parameters"]["MechanicIdFilter"];
             };
             header?: never;
             path?: never;
@@ -1477,6 +1914,43 @@ export interface operations {
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listCustomerVehicles: {
+        parameters: {
+            query?: {
+                /** @description The page to return, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many items a page holds. */
+                per_page?: components["parameters"]["PerPage"];
+            };
+            header?: never;
+            path: {
+                /** @description The customer's id. */
+                customer_id: components["parameters"]["CustomerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the customer's vehicles. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehiclePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1633,6 +2107,14 @@ export interface operations {
                 page?: components["parameters"]["Page"];
                 /** @description How many items a page holds. */
                 per_page?: components["parameters"]["PerPage"];
+                /** @description Only tickets in this status, or in any of several comma-separated ones (`estimate,approved`). */
+                status?: components["parameters"]["StatusFilter"];
+                /** @description Only those of this customer. */
+                customer_id?: components["parameters"]["CustomerIdFilter"];
+                /** @description Only the tickets of this vehicle. */
+                vehicle_id?: components["parameters"]["VehicleIdFilter"];
+                /** @description Only the tickets this mechanic is assigned to. */
+                mechanic_id?: components["parameters"]["MechanicIdFilter"];
             };
             header?: never;
             path?: never;
@@ -1784,9 +2266,12 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     endSession: {
@@ -1805,8 +2290,14 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listServiceTickets: {
@@ -1816,6 +2307,14 @@ export interface operations {
                 page?: components["parameters"]["Page"];
                 /** @description How many items a page holds. */
                 per_page?: components["parameters"]["PerPage"];
+                /** @description Only tickets in this status, or in any of several comma-separated ones (`estimate,approved`). */
+                status?: components["parameters"]["StatusFilter"];
+                /** @description Only those of this customer. */
+                customer_id?: components["parameters"]["CustomerIdFilter"];
+                /** @description Only the tickets of this vehicle. */
+                vehicle_id?: components["parameters"]["VehicleIdFilter"];
+                /** @description Only the tickets this mechanic is assigned to. */
+                mechanic_id?: components["parameters"]["MechanicIdFilter"];
             };
             header?: never;
             path?: never;
@@ -1859,6 +2358,7 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    ETag: components["headers"]["TicketETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1880,7 +2380,10 @@ export interface operations {
     getServiceTicket: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An ETag from an earlier answer; while it still matches, the answer is 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The service ticket's id. */
                 ticket_id: components["parameters"]["TicketId"];
@@ -1892,12 +2395,14 @@ export interface operations {
             /** @description The ticket. */
             200: {
                 headers: {
+                    ETag: components["headers"]["TicketETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceTicket"];
                 };
             };
+            304: components["responses"]["TicketNotModified"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -1911,7 +2416,10 @@ export interface operations {
     updateServiceTicket: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The service ticket's id. */
                 ticket_id: components["parameters"]["TicketId"];
@@ -1927,6 +2435,7 @@ export interface operations {
             /** @description The updated ticket. */
             200: {
                 headers: {
+                    ETag: components["headers"]["TicketETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1938,6 +2447,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["TicketConflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1948,7 +2459,10 @@ export interface operations {
     deleteServiceTicket: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The service ticket's id. */
                 ticket_id: components["parameters"]["TicketId"];
@@ -1969,6 +2483,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["TicketConflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1979,7 +2495,10 @@ export interface operations {
     editTicketMechanics: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The service ticket's id. */
                 ticket_id: components["parameters"]["TicketId"];
@@ -1995,6 +2514,7 @@ export interface operations {
             /** @description The ticket after the change. */
             200: {
                 headers: {
+                    ETag: components["headers"]["TicketETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2006,6 +2526,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["TicketConflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2017,7 +2539,10 @@ export interface operations {
     addTicketPart: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The service ticket's id. */
                 ticket_id: components["parameters"]["TicketId"];
@@ -2033,6 +2558,7 @@ export interface operations {
             /** @description The ticket with the part on it. */
             200: {
                 headers: {
+                    ETag: components["headers"]["TicketETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2044,6 +2570,8 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["TicketConflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2055,7 +2583,10 @@ export interface operations {
     removeTicketPart: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
             path: {
                 /** @description The service ticket's id. */
                 ticket_id: components["parameters"]["TicketId"];
@@ -2069,9 +2600,351 @@ export interface operations {
             /** @description The part is no longer on the ticket. */
             204: {
                 headers: {
+                    ETag: components["headers"]["TicketETag"];
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["TicketConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordTicketApproval: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketApproval"];
+            };
+        };
+        responses: {
+            /** @description The ticket after the decision. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["TicketETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceTicket"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["TicketConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    transitionServiceTicket: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketTransition"];
+            };
+        };
+        responses: {
+            /** @description The ticket in its new status. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["TicketETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceTicket"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["TicketConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTicketEvents: {
+        parameters: {
+            query?: {
+                /** @description The page to return, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many items a page holds. */
+                per_page?: components["parameters"]["PerPage"];
+            };
+            header?: never;
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the ticket's events. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketEventPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listVehicles: {
+        parameters: {
+            query?: {
+                /** @description The page to return, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many items a page holds. */
+                per_page?: components["parameters"]["PerPage"];
+                /** @description Only those of this customer. */
+                customer_id?: components["parameters"]["CustomerIdFilter"];
+                /** @description Only the vehicles with this VIN. */
+                vin?: components["parameters"]["VinFilter"];
+                /** @description Only the vehicles with this license plate, compared case-insensitively. */
+                license_plate?: components["parameters"]["LicensePlateFilter"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of vehicles. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VehiclePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VehicleInput"];
+            };
+        };
+        responses: {
+            /** @description The vehicle was registered. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Vehicle"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The vehicle's id. */
+                vehicle_id: components["parameters"]["VehicleId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The vehicle. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Vehicle"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The vehicle's id. */
+                vehicle_id: components["parameters"]["VehicleId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VehicleInput"];
+            };
+        };
+        responses: {
+            /** @description The updated vehicle. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Vehicle"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteVehicle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The vehicle's id. */
+                vehicle_id: components["parameters"]["VehicleId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The vehicle was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listVehicleTickets: {
+        parameters: {
+            query?: {
+                /** @description The page to return, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many items a page holds. */
+                per_page?: components["parameters"]["PerPage"];
+            };
+            header?: never;
+            path: {
+                /** @description The vehicle's id. */
+                vehicle_id: components["parameters"]["VehicleId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the vehicle's tickets. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceTicketPage"];
+                };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
@@ -2569,6 +3442,9 @@ export interface operations {
                     "application/json": components["schemas"]["Liveness"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -2601,7 +3477,10 @@ export interface operations {
     getDocs: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description An ETag from an earlier answer; while it still matches, the answer is 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2610,12 +3489,15 @@ export interface operations {
             /** @description The reference page. */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
                     "text/html": string;
                 };
             };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             408: components["responses"]["RequestTimeout"];
             414: components["responses"]["UriTooLong"];

@@ -26,6 +26,8 @@ export interface Handlers {
   updateCustomer: (req: FastifyRequest<{ Params: operations["updateCustomer"]['parameters']['path']; Body: operations["updateCustomer"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateCustomer"]['responses'][200]['content']["application/json"] }>
   /** Delete a customer (DELETE /customers/{customer_id}) */
   deleteCustomer: (req: FastifyRequest<{ Params: operations["deleteCustomer"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  /** List a customer's vehicles (GET /customers/{customer_id}/vehicles) */
+  listCustomerVehicles: (req: FastifyRequest<{ Params: operations["listCustomerVehicles"]['parameters']['path']; Querystring: WithDefaults<NonNullable<operations["listCustomerVehicles"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listCustomerVehicles"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
   /** List mechanics (GET /mechanics) */
   listMechanics: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listMechanics"]['parameters']['query']>, "page" | "per_page">; Headers: NonNullable<operations["listMechanics"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listMechanics"]['responses'][200]['content']["application/json"]; headers: { "link": string, "etag"?: string, "cache-control"?: string } } | { status: 304; headers?: { "etag"?: string, "cache-control"?: string } }>
   /** Create a mechanic (POST /mechanics) */
@@ -49,19 +51,37 @@ export interface Handlers {
   /** List service tickets (GET /service-tickets) */
   listServiceTickets: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listServiceTickets"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listServiceTickets"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
   /** Open a service ticket (POST /service-tickets) */
-  createServiceTicket: (req: FastifyRequest<{ Body: operations["createServiceTicket"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 201; body: operations["createServiceTicket"]['responses'][201]['content']["application/json"]; headers: { "location": string } }>
+  createServiceTicket: (req: FastifyRequest<{ Body: operations["createServiceTicket"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 201; body: operations["createServiceTicket"]['responses'][201]['content']["application/json"]; headers: { "location": string, "etag": string } }>
   /** Get a service ticket (GET /service-tickets/{ticket_id}) */
-  getServiceTicket: (req: FastifyRequest<{ Params: operations["getServiceTicket"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getServiceTicket"]['responses'][200]['content']["application/json"] }>
+  getServiceTicket: (req: FastifyRequest<{ Params: operations["getServiceTicket"]['parameters']['path']; Headers: NonNullable<operations["getServiceTicket"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getServiceTicket"]['responses'][200]['content']["application/json"]; headers: { "etag": string } } | { status: 304; headers: { "etag": string } }>
   /** Update a service ticket (PUT /service-tickets/{ticket_id}) */
-  updateServiceTicket: (req: FastifyRequest<{ Params: operations["updateServiceTicket"]['parameters']['path']; Body: operations["updateServiceTicket"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateServiceTicket"]['responses'][200]['content']["application/json"] }>
+  updateServiceTicket: (req: FastifyRequest<{ Params: operations["updateServiceTicket"]['parameters']['path']; Headers: NonNullable<operations["updateServiceTicket"]['parameters']['header']>; Body: operations["updateServiceTicket"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateServiceTicket"]['responses'][200]['content']["application/json"]; headers: { "etag": string } }>
   /** Delete a service ticket (DELETE /service-tickets/{ticket_id}) */
-  deleteServiceTicket: (req: FastifyRequest<{ Params: operations["deleteServiceTicket"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  deleteServiceTicket: (req: FastifyRequest<{ Params: operations["deleteServiceTicket"]['parameters']['path']; Headers: NonNullable<operations["deleteServiceTicket"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 204 }>
   /** Assign and unassign mechanics (PUT /service-tickets/{ticket_id}/edit) */
-  editTicketMechanics: (req: FastifyRequest<{ Params: operations["editTicketMechanics"]['parameters']['path']; Body: operations["editTicketMechanics"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["editTicketMechanics"]['responses'][200]['content']["application/json"] }>
+  editTicketMechanics: (req: FastifyRequest<{ Params: operations["editTicketMechanics"]['parameters']['path']; Headers: NonNullable<operations["editTicketMechanics"]['parameters']['header']>; Body: operations["editTicketMechanics"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["editTicketMechanics"]['responses'][200]['content']["application/json"]; headers: { "etag": string } }>
   /** Add a part to a ticket (POST /service-tickets/{ticket_id}/parts) */
-  addTicketPart: (req: FastifyRequest<{ Params: operations["addTicketPart"]['parameters']['path']; Body: WithDefaults<operations["addTicketPart"]['requestBody']['content']['application/json'], "quantity"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["addTicketPart"]['responses'][200]['content']["application/json"] }>
+  addTicketPart: (req: FastifyRequest<{ Params: operations["addTicketPart"]['parameters']['path']; Headers: NonNullable<operations["addTicketPart"]['parameters']['header']>; Body: WithDefaults<operations["addTicketPart"]['requestBody']['content']['application/json'], "quantity"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["addTicketPart"]['responses'][200]['content']["application/json"]; headers: { "etag": string } }>
   /** Take a part off a ticket (DELETE /service-tickets/{ticket_id}/parts/{part_id}) */
-  removeTicketPart: (req: FastifyRequest<{ Params: operations["removeTicketPart"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  removeTicketPart: (req: FastifyRequest<{ Params: operations["removeTicketPart"]['parameters']['path']; Headers: NonNullable<operations["removeTicketPart"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 204; headers: { "etag": string } }>
+  /** Approve or decline an estimate (POST /service-tickets/{ticket_id}/approval) */
+  recordTicketApproval: (req: FastifyRequest<{ Params: operations["recordTicketApproval"]['parameters']['path']; Headers: NonNullable<operations["recordTicketApproval"]['parameters']['header']>; Body: operations["recordTicketApproval"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["recordTicketApproval"]['responses'][200]['content']["application/json"]; headers: { "etag": string } }>
+  /** Move a ticket to another status (POST /service-tickets/{ticket_id}/transitions) */
+  transitionServiceTicket: (req: FastifyRequest<{ Params: operations["transitionServiceTicket"]['parameters']['path']; Headers: NonNullable<operations["transitionServiceTicket"]['parameters']['header']>; Body: operations["transitionServiceTicket"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["transitionServiceTicket"]['responses'][200]['content']["application/json"]; headers: { "etag": string } }>
+  /** List a ticket's history (GET /service-tickets/{ticket_id}/events) */
+  listTicketEvents: (req: FastifyRequest<{ Params: operations["listTicketEvents"]['parameters']['path']; Querystring: WithDefaults<NonNullable<operations["listTicketEvents"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listTicketEvents"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** List vehicles (GET /vehicles) */
+  listVehicles: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listVehicles"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listVehicles"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** Register a vehicle (POST /vehicles) */
+  createVehicle: (req: FastifyRequest<{ Body: operations["createVehicle"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 201; body: operations["createVehicle"]['responses'][201]['content']["application/json"]; headers: { "location": string } }>
+  /** Get a vehicle (GET /vehicles/{vehicle_id}) */
+  getVehicle: (req: FastifyRequest<{ Params: operations["getVehicle"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getVehicle"]['responses'][200]['content']["application/json"] }>
+  /** Update a vehicle (PUT /vehicles/{vehicle_id}) */
+  updateVehicle: (req: FastifyRequest<{ Params: operations["updateVehicle"]['parameters']['path']; Body: operations["updateVehicle"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateVehicle"]['responses'][200]['content']["application/json"] }>
+  /** Delete a vehicle (DELETE /vehicles/{vehicle_id}) */
+  deleteVehicle: (req: FastifyRequest<{ Params: operations["deleteVehicle"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  /** List a vehicle's service tickets (GET /vehicles/{vehicle_id}/service-tickets) */
+  listVehicleTickets: (req: FastifyRequest<{ Params: operations["listVehicleTickets"]['parameters']['path']; Querystring: WithDefaults<NonNullable<operations["listVehicleTickets"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listVehicleTickets"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
   /** List parts (GET /inventory) */
   listParts: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listParts"]['parameters']['query']>, "page" | "per_page">; Headers: NonNullable<operations["listParts"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listParts"]['responses'][200]['content']["application/json"]; headers: { "link": string, "etag"?: string, "cache-control"?: string } } | { status: 304; headers?: { "etag"?: string, "cache-control"?: string } }>
   /** Add a part to the inventory (POST /inventory); x-idempotent: optional, writes go through trx */
@@ -93,7 +113,7 @@ export interface Handlers {
   /** Get the contract (GET /openapi.json) */
   getOpenApi: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getOpenApi"]['responses'][200]['content']["application/json"] }>
   /** Read the reference documentation (GET /docs) */
-  getDocs: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getDocs"]['responses'][200]['content']["text/html"] }>
+  getDocs: (req: FastifyRequest<{ Headers: NonNullable<operations["getDocs"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getDocs"]['responses'][200]['content']["text/html"]; headers?: { "etag"?: string, "cache-control"?: string } } | { status: 304; headers?: { "etag"?: string, "cache-control"?: string } }>
 }
 
 export type OperationId = keyof Handlers

@@ -29,17 +29,19 @@ interface Schema {
 
 /** Every operationId exactly once: set up, then reads, then updates, then deletes in dependency order. */
 const RUN_ORDER = [
-  // set up: accounts, a part, a ticket that uses them
-  'createCustomer', 'loginCustomer', 'loginMechanic', 'refreshSession', 'createMechanic', 'createPart', 'countPartStock', 'receiveStock',
+  // set up: accounts, a part and its stock, a vehicle, a ticket that uses them
+  'createCustomer', 'loginCustomer', 'loginMechanic', 'refreshSession', 'createMechanic', 'createPart', 'countPartStock', 'receiveStock', 'createVehicle',
   'createServiceTicket', 'addTicketPart', 'editTicketMechanics',
   // reads
   'getHealth', 'getLiveness', 'getOpenApi', 'getDocs', 'listCustomers', 'getCustomer', 'listMyCustomerTickets', 'listMechanics', 'getMechanic',
   'getMechanicRanking', 'listMyMechanicTickets', 'listServiceTickets', 'getServiceTicket', 'listParts', 'getPart',
+  'listVehicles', 'getVehicle', 'listCustomerVehicles', 'listVehicleTickets',
   'getPartStock', 'listStockMovements', 'listStock', 'getShopSettings',
-  // updates
-  'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart', 'updateShopSettings',
+  // updates, then the ticket's workflow: approved by its customer, started, and its history
+  'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart', 'updateVehicle', 'updateShopSettings',
+  'recordTicketApproval', 'transitionServiceTicket', 'listTicketEvents',
   // deletes, children first
-  'removeTicketPart', 'deleteServiceTicket', 'deletePart', 'deleteCustomer', 'deleteMechanic',
+  'removeTicketPart', 'deleteServiceTicket', 'deleteVehicle', 'deletePart', 'deleteCustomer', 'deleteMechanic',
   // last: the logged-in mechanic's session ends
   'endSession',
 ] as const
@@ -57,6 +59,8 @@ const BODY_VARIABLES: Record<string, Record<string, string>> = {
   addTicketPart: { part_id: '{{partId}}' },
   // The session of "Log in as a mechanic": later requests send the access token this refresh answers.
   refreshSession: { refresh_token: '"{{mechanicRefreshToken}}"' },
+  createVehicle: { customer_id: '{{customerId}}' },
+  updateVehicle: { customer_id: '{{customerId}}' },
 }
 
 /** Values for the required header parameters a request sends. */
@@ -78,7 +82,38 @@ const STORE: Record<string, Record<string, string>> = {
   createMechanic: { mechanicId: 'id' },
   createPart: { partId: 'id' },
   createServiceTicket: { ticketId: 'id' },
+  createVehicle: { vehicleId: 'id' },
 }
+
+/**
+ * The "Repair order workflow" folder: one ticket walked from estimate through approval, start,
+ * completion, a reopen and a cancel, each write sent with the If-Match of the answer before it.
+ * It runs after WORKFLOW_AFTER and before the rest of RUN_ORDER; its last step deletes its ticket,
+ * so the customer can still be deleted at the end.
+ */
+interface WorkflowStep {
+  id: string
+  name: string
+  operationId: string
+  /** Raw JSON: variables are inserted as they are. */
+  body?: string
+  /** The ticket's status after the step. */
+  status?: string
+}
+const WORKFLOW_FOLDER = 'Repair order workflow'
+const WORKFLOW_AFTER = 'listTicketEvents'
+const WORKFLOW: WorkflowStep[] = [
+  { id: 'workflow-open', name: 'Open an estimate', operationId: 'createServiceTicket', status: 'estimate',
+    body: '{\n  "customer_id": {{customerId}},\n  "vehicle_id": {{vehicleId}},\n  "service_date": "2026-12-01",\n  "service_desc": "Replace the front brake pads",\n  "odometer_in": 84210\n}' },
+  { id: 'workflow-add-part', name: 'Quote a part on it', operationId: 'addTicketPart', status: 'estimate', body: '{\n  "part_id": {{partId}},\n  "quantity": 2\n}' },
+  { id: 'workflow-approve', name: 'The customer approves the estimate', operationId: 'recordTicketApproval', status: 'approved', body: '{\n  "decision": "approve",\n  "note": "Approved online"\n}' },
+  { id: 'workflow-start', name: 'Start the work', operationId: 'transitionServiceTicket', status: 'in_progress', body: '{\n  "to": "in_progress",\n  "reason": "Car is on the lift"\n}' },
+  { id: 'workflow-complete', name: 'Complete the work', operationId: 'transitionServiceTicket', status: 'completed', body: '{\n  "to": "completed"\n}' },
+  { id: 'workflow-reopen', name: 'Reopen it', operationId: 'transitionServiceTicket', status: 'in_progress', body: '{\n  "to": "in_progress",\n  "reason": "A noise came back"\n}' },
+  { id: 'workflow-cancel', name: 'Cancel it', operationId: 'transitionServiceTicket', status: 'cancelled', body: '{\n  "to": "cancelled",\n  "reason": "The customer took the car elsewhere"\n}' },
+  { id: 'workflow-history', name: 'Read its history', operationId: 'listTicketEvents' },
+  { id: 'workflow-delete', name: 'Delete the cancelled ticket', operationId: 'deleteServiceTicket' },
+]
 
 const spec = parse(readFileSync(SPEC_PATH, 'utf8')) as Json
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const
@@ -179,7 +214,9 @@ function request (o: Operation, idempotencyKey?: string): Json {
     else header.push({ key: p.name, value: '', description: p.description, disabled: true })
   }
 
-  const queryString = query.map((p) => `${String(p.name)}=${String(resolve<Schema>(p.schema).default ?? '')}`).join('&')
+  // Parameters without a default (the list filters) are listed but switched off: an empty value would be a 400.
+  const defaultOf = (p: Json): unknown => resolve<Schema>(p.schema).default
+  const queryString = query.filter((p) => defaultOf(p) !== undefined).map((p) => `${String(p.name)}=${String(defaultOf(p))}`).join('&')
   return {
     method: o.method.toUpperCase(),
     header,
@@ -195,7 +232,10 @@ function request (o: Operation, idempotencyKey?: string): Json {
         ? {}
         : {
             query: query.map((p) => ({
-              key: p.name, value: String(resolve<Schema>(p.schema).default ?? ''), description: p.description,
+              key: p.name,
+              value: String(defaultOf(p) ?? ''),
+              description: p.description,
+              ...(defaultOf(p) === undefined ? { disabled: true } : {}),
             })),
           }),
       ...(pathParams.length === 0
@@ -400,24 +440,84 @@ function savedResponse (o: Operation, original: Json): Json[] {
   }]
 }
 
+/** A workflow step: its operation's request on the workflow's ticket, with If-Match and the status it must reach. */
+function workflowItem (step: WorkflowStep, next: string | null): Json {
+  const o = operations.get(step.operationId)
+  if (o === undefined) throw new Error(`workflow step ${step.id}: no operation ${step.operationId}`)
+  const base = request(o)
+  const url = base.url as Json
+  const variables = ((url.variable ?? []) as Json[]).map((v) => v.key === 'ticket_id' ? { ...v, value: '{{workflowTicketId}}' } : v)
+  const conditional = o.parameters.some((p) => p.in === 'header' && p.name === 'If-Match')
+  const header = (base.header as Json[]).map((h) => h.key === 'If-Match' ? { key: 'If-Match', value: '{{workflowETag}}', description: 'The ETag of the answer before: the write is refused with 412 if someone else changed the ticket since.' } : h)
+  const req: Json = {
+    ...base,
+    header,
+    url: { ...url, variable: variables },
+    ...(step.body === undefined ? {} : { body: { mode: 'raw', raw: step.body, options: { raw: { language: 'json' } } } }),
+    description: `${step.name}: step of the repair order workflow (see the folder).\n\n${String(base.description)}`,
+  }
+  // Approving is the customer's own act; the rest is the shop's.
+  if (step.operationId === 'recordTicketApproval') req.auth = { type: 'bearer', bearer: [{ key: 'token', value: '{{customerToken}}', type: 'string' }] }
+  else if (tokenRole(o) !== undefined) req.auth = { type: 'bearer', bearer: [{ key: 'token', value: '{{mechanicToken}}', type: 'string' }] }
+  const status = successStatus(o)
+  const exec = [
+    `// Generated from openapi.yaml (${step.id}, ${o.id}). The run continues with ${next ?? 'nothing: this is the last request'}.`,
+    `pm.execution.setNextRequest(${js(next)});`,
+    '',
+    `pm.test(${js(`status is ${status}`)}, function () {`,
+    `  pm.response.to.have.status(${status});`,
+    '});',
+  ]
+  if (step.status !== undefined) {
+    exec.push(`pm.test(${js(`the ticket is ${step.status}`)}, function () {`,
+      `  pm.expect(pm.response.json().status).to.equal(${js(step.status)});`,
+      '});',
+      'pm.test("answers the ticket\'s new ETag", function () {',
+      '  pm.response.to.have.header("ETag");',
+      '  pm.expect(pm.response.headers.get("ETag")).to.equal(\'"ticket-\' + pm.response.json().id + \'-v\' + pm.response.json().version + \'"\');',
+      '});',
+      'pm.collectionVariables.set("workflowETag", pm.response.headers.get("ETag"));')
+  }
+  if (step.id === 'workflow-open') exec.push('pm.collectionVariables.set("workflowTicketId", pm.response.json().id);')
+  if (step.operationId === 'recordTicketApproval') {
+    exec.push('pm.test("the customer authorized the current total", function () {',
+      '  const body = pm.response.json();',
+      '  pm.expect(body.authorized_total).to.equal(body.total);',
+      '  pm.expect(body.authorized_by.role).to.equal("customer");',
+      '});')
+  }
+  if (step.id === 'workflow-history') {
+    exec.push('pm.test("one event per write, oldest first", function () {',
+      '  const types = pm.response.json().data.map(function (e) { return e.type; });',
+      '  pm.expect(types).to.eql(["created", "part_added", "approved", "status_changed", "status_changed", "status_changed", "status_changed"]);',
+      '});')
+  }
+  if (!conditional && step.operationId !== 'createServiceTicket' && step.operationId !== 'listTicketEvents') throw new Error(`workflow step ${step.id}: ${o.id} takes no If-Match`)
+  return { id: step.id, name: step.name, event: [{ listen: 'test', script: { type: 'text/javascript', exec } }], request: req, response: [] }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The collection
 
 const info = spec.info as Json
 const tags = (spec.tags ?? []) as Array<{ name: string, description?: string }>
 const byTag = new Map<string, Json[]>()
-RUN_ORDER.forEach((id, i) => {
+/** Every request in the order a run sends them: RUN_ORDER with the workflow after WORKFLOW_AFTER. */
+const SEQUENCE: string[] = RUN_ORDER.flatMap((id) => id === WORKFLOW_AFTER
+  ? [id, ...WORKFLOW.map((step) => step.id)]
+  : (REPLAYED as readonly string[]).includes(id) ? [id, replayId(id)] : [id])
+const nextOf = (id: string): string | null => SEQUENCE[SEQUENCE.indexOf(id) + 1] ?? null
+RUN_ORDER.forEach((id) => {
   const o = operations.get(id) as Operation
   const replayed = (REPLAYED as readonly string[]).includes(id)
   const req = request(o, replayed ? '{{idempotencyKey}}' : undefined)
   const prerequest = preRequestScript(o)
-  const next = RUN_ORDER[i + 1] ?? null
   const item: Json = {
     id: o.id,
     name: String(o.op.summary),
     event: [
       ...(prerequest === undefined ? [] : [{ listen: 'prerequest', script: { type: 'text/javascript', exec: prerequest } }]),
-      { listen: 'test', script: { type: 'text/javascript', exec: testScript(o, replayed ? replayId(id) : next) } },
+      { listen: 'test', script: { type: 'text/javascript', exec: testScript(o, nextOf(id)) } },
     ],
     request: req,
     response: savedResponse(o, req),
@@ -427,19 +527,24 @@ RUN_ORDER.forEach((id, i) => {
     items.push({
       id: replayId(id),
       name: `${String(o.op.summary)}, retried with the same key`,
-      event: [{ listen: 'test', script: { type: 'text/javascript', exec: replayTestScript(o, next) } }],
+      event: [{ listen: 'test', script: { type: 'text/javascript', exec: replayTestScript(o, nextOf(replayId(id))) } }],
       request: { ...req, description: `The same request again, with the same \`Idempotency-Key\` and body: the server replays its first answer with \`Idempotent-Replayed: true\` and books nothing twice.\n\n${String(req.description)}` },
       response: [],
     })
   }
   byTag.set(o.tag, [...(byTag.get(o.tag) ?? []), ...items])
 })
+byTag.set(WORKFLOW_FOLDER, WORKFLOW.map((step) => workflowItem(step, nextOf(step.id))))
+
 // Folders in the contract's tag order (Redoc's too). The Runner starts with the first request in the
 // file, so that must be the first in RUN_ORDER.
 const tagOrder = [...tags.map((t) => t.name), ...[...byTag.keys()].filter((name) => !tags.some((t) => t.name === name))]
+const WORKFLOW_DESCRIPTION = 'One repair order from estimate to cancel: open it with a vehicle, quote a part, the customer approves, ' +
+  'the work starts, completes and is reopened, the order is cancelled, its history is read and the ticket deleted. Each write ' +
+  'sends the `If-Match` of the answer before it. The transitions follow the table in the Service tickets folder.'
 const folders = tagOrder.filter((name) => byTag.has(name)).map((name) => ({
   name,
-  description: tags.find((t) => t.name === name)?.description ?? '',
+  description: name === WORKFLOW_FOLDER ? WORKFLOW_DESCRIPTION : tags.find((t) => t.name === name)?.description ?? '',
   item: byTag.get(name) as Json[],
 }))
 const first = folders[0]?.item[0]?.id
@@ -458,15 +563,21 @@ const VARIABLES: Array<[string, string, string]> = [
   ['mechanicId', '', 'Set by "Create a mechanic".'],
   ['partId', '', 'Set by "Add a part to the inventory".'],
   ['ticketId', '', 'Set by "Open a service ticket".'],
+  ['vehicleId', '', 'Set by "Register a vehicle".'],
+  ['workflowTicketId', '', 'Set by "Open an estimate" (Repair order workflow).'],
+  ['workflowETag', '', 'The workflow ticket\'s latest ETag, sent back in If-Match.'],
   ['idempotencyKey', '', 'Set before each request that is retried with the same Idempotency-Key.'],
   ['firstAnswer', '', 'The first answer of a request that is retried, to compare the replay with.'],
 ]
 
-const sequence = RUN_ORDER.flatMap((id) => {
-  const line = `${String(operations.get(id)?.op.summary)} (${operations.get(id)?.tag})`
-  return (REPLAYED as readonly string[]).includes(id) ? [line, `${String(operations.get(id)?.op.summary)}, retried with the same key (${operations.get(id)?.tag})`] : [line]
-})
-const order = sequence.map((line, i) => `${i + 1}. ${line}`).join('\n')
+const stepName = (id: string): string => {
+  const step = WORKFLOW.find((w) => w.id === id)
+  if (step !== undefined) return `${step.name} (${WORKFLOW_FOLDER})`
+  const retried = REPLAYED.find((r) => replayId(r) === id)
+  if (retried !== undefined) return `${String(operations.get(retried)?.op.summary)}, retried with the same key (${operations.get(retried)?.tag})`
+  return `${String(operations.get(id)?.op.summary)} (${operations.get(id)?.tag})`
+}
+const order = SEQUENCE.map((id, i) => `${i + 1}. ${stepName(id)}`).join('\n')
 const collection = {
   info: {
     name: String(info.title),
@@ -513,4 +624,4 @@ const dir = join(ROOT, 'postman')
 mkdirSync(dir, { recursive: true })
 writeFileSync(join(dir, 'mechanic-shop.postman_collection.json'), JSON.stringify(collection, null, 2) + '\n')
 writeFileSync(join(dir, 'mechanic-shop.postman_environment.json'), JSON.stringify(environment, null, 2) + '\n')
-console.log(`postman: ${sequence.length} requests in ${folders.length} folders → postman/`)
+console.log(`postman: ${SEQUENCE.length} requests in ${folders.length} folders → postman/`)

@@ -9,6 +9,7 @@ import { lazyChildLoggerFactory } from './lib/lazy-logger.js'
 import { createDecoyHash, hashPassword, needsRehash, verifyPassword } from './lib/passwords.js'
 import auth from './plugins/auth.js'
 import caching from './plugins/caching.js'
+import compression from './plugins/compression.js'
 import contract from './contract/plugin.js'
 import db from './plugins/db.js'
 import hashing from './plugins/hashing.js'
@@ -120,6 +121,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     const created = await ensureBootstrapMechanic(app.db, config.bootstrapMechanic, hashPassword)
     if (created) app.log.info({ email: config.bootstrapMechanic.email }, 'bootstrap mechanic created')
   }
+
+  // 10b. Compression for the operations that opt in (the docs page).
+  await app.register(compression)
 
   // 11. The routes, from the contract.
   await app.register(contract, {

@@ -101,20 +101,11 @@ export interface Config {
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 
-/** JWT_EXPIRES_IN: an access token cannot be revoked by itself, so it lives a day at most. */
-function accessTokenLifetime (value: string): number {
-  const seconds = durationToSeconds(value, 'JWT_EXPIRES_IN')
-  if (seconds > MAX_TOKEN_LIFETIME_SECONDS) {
-    throw new ConfigError(`Invalid configuration: env/JWT_EXPIRES_IN must be a duration from 1 second to 1 day, got "${value}"`)
-  }
-  return seconds
-}
-
 /** `90`, `90s`, `15m`, `1h`, `7d` → seconds. The schema's pattern has already checked the form. */
-function durationToSeconds (value: string, name: string): number {
+function durationToSeconds (value: string, name: string, max = Number.MAX_SAFE_INTEGER, range = 'a positive duration'): number {
   const match = /^(\d+)\s*([smhd]?)$/.exec(value)
   const seconds = Number(match?.[1]) * (UNIT_SECONDS[match?.[2] || 's'] ?? 1)
-  if (!Number.isSafeInteger(seconds) || seconds < 1) throw new ConfigError(`Invalid configuration: env/${name} must be a positive duration, got "${value}"`)
+  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > max) throw new ConfigError(`Invalid configuration: env/${name} must be ${range}, got "${value}"`)
   return seconds
 }
 
@@ -204,7 +195,8 @@ export function loadConfig ({ env = process.env, dotenvPath = '.env' as string |
       : { kind: 'pglite', dir: raw.PGLITE_DIR } as const,
     jwt: {
       secret: raw.JWT_SECRET ?? randomBytes(32).toString('base64url'),
-      expiresInSeconds: accessTokenLifetime(raw.JWT_EXPIRES_IN),
+      // An access token cannot be revoked by itself before its session check, so it lives a day at most.
+      expiresInSeconds: durationToSeconds(raw.JWT_EXPIRES_IN, 'JWT_EXPIRES_IN', MAX_TOKEN_LIFETIME_SECONDS, 'a duration from 1 second to 1 day'),
       generated: raw.JWT_SECRET === undefined,
       issuer: raw.JWT_ISSUER,
       audience: raw.JWT_AUDIENCE,

@@ -15,18 +15,22 @@ export class HttpProblem extends Error {
     detail: string,
     readonly type = 'about:blank',
     readonly errors?: FieldError[],
-    /** Members beyond RFC 9457's, such as insufficient-stock's `available`; the contract declares them. */
-    readonly extras: Record<string, unknown> = {},
+    /** Members of the problem beyond RFC 9457's, declared by the operation's schema (`from`, `to`, `allowed`, `available`). */
+    readonly extras?: Record<string, unknown>,
   ) {
     super(detail)
   }
 }
 
-const PROBLEM_TYPES = {
+export const PROBLEM_TYPES = {
   validation: '/problems/validation-error',
   conflict: '/problems/conflict',
   unknownReference: '/problems/unknown-reference',
   unavailable: '/problems/service-unavailable',
+  preconditionFailed: '/problems/precondition-failed',
+  illegalTransition: '/problems/illegal-transition',
+  reauthorizationRequired: '/problems/reauthorization-required',
+  ticketLocked: '/problems/ticket-locked',
   insufficientStock: '/problems/insufficient-stock',
   stockNotTracked: '/problems/stock-not-tracked',
   stockLimit: '/problems/stock-limit',
@@ -49,12 +53,19 @@ export function found<R> (row: R | undefined | false, what: string, id: number):
   if (row === undefined || row === false) throw notFound(what, id)
   return row
 }
-const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.conflict)
+export const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.conflict)
 /** The body names an id that does not exist: 422 naming the field. */
 export const unknownReference = (field: string, what: string, ids: readonly number[]) =>
   new HttpProblem(422, 'Unprocessable Content', `No ${what} with id ${ids.join(', ')}.`, PROBLEM_TYPES.unknownReference,
     [{ name: `/${field}`, in: 'body', reason: `no ${what} with id ${ids.join(', ')}` }])
-const serviceUnavailable = (detail = 'The database is unavailable; try again shortly.') =>
+export const preconditionFailed = (detail: string) =>
+  new HttpProblem(412, 'Precondition Failed', detail, PROBLEM_TYPES.preconditionFailed)
+export const illegalTransition = (detail: string, from: string, to: string, allowed: readonly string[]) =>
+  new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.illegalTransition, undefined, { from, to, allowed: [...allowed] })
+export const reauthorizationRequired = (detail: string) =>
+  new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.reauthorizationRequired)
+export const ticketLocked = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.ticketLocked)
+export const serviceUnavailable = (detail = 'The database is unavailable; try again shortly.') =>
   new HttpProblem(503, 'Service Unavailable', detail, PROBLEM_TYPES.unavailable)
 
 export const idempotencyKeyInUse = () =>
@@ -82,6 +93,7 @@ const STATUS_TITLES: Record<number, string> = {
   406: 'Not Acceptable',
   408: 'Request Timeout',
   409: 'Conflict',
+  412: 'Precondition Failed',
   413: 'Content Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',

@@ -11,4 +11,5 @@ export const REPOSITORY_SECRETS: ReadonlySet<string> = new Set([
   'boss-password-1',
   'soak-boss-password',
   'bench-password',
+  'fleet-boss-password-1',
 ])

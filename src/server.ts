@@ -21,8 +21,9 @@ async function main (): Promise<void> {
     else app.log.info({ signal }, 'closing')
     // Fastify closes the keep-alive connections that are idle when closing begins, but one whose
     // request is still in flight turns idle only after its response, and then nothing closes it:
-    // app.close() waited for the client to hang up, close-with-grace killed the process after its
-    // delay (exit 1) and the database was never closed. Close each one as soon as it turns idle.
+    // app.close() would wait for the client to hang up, close-with-grace would kill the process
+    // after its delay (exit 1) and the database would never be closed. Close each one as soon as
+    // it turns idle.
     const closeIdle = setInterval(() => { app.server.closeIdleConnections() }, 100)
     try {
       await app.close()

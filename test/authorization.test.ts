@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { type Account, buildTestApp, changedTables, customerAccount, expectContract, fillPath, FIXTURE_PASSWORD, mechanicAccount, type Operation, operations, part, snapshot, ticket } from './helpers.js'
 import { countStock } from '../src/db/stock.js'
+import { insertVehicle, vehicleForVin } from '../src/db/vehicles.js'
 
 const CALLERS = ['none', 'customerA', 'customerB', 'mechanic'] as const
 type Caller = (typeof CALLERS)[number]
@@ -27,6 +28,10 @@ interface World {
   part: number
   /** A part on no ticket. */
   freePart: number
+  /** A's vehicle, which A's ticket is for. */
+  vehicle: number
+  /** A vehicle of A's that no ticket references. */
+  freeVehicle: number
 }
 
 interface WorldOptions {
@@ -95,6 +100,18 @@ const EXPECTED: Record<string, Row> = {
   editTicketMechanics: { expect: mechanicOnly(200), body: (w) => ({ add_ids: [w.M.id], remove_ids: [w.mechanic.id] }) },
   addTicketPart: { expect: mechanicOnly(200), body: (w) => ({ part_id: w.freePart, quantity: 2 }) },
   removeTicketPart: { expect: mechanicOnly(204) },
+  // The workflow: the owner approves online, a mechanic records an approval; another customer gets 404.
+  recordTicketApproval: { expect: { none: 401, customerA: 200, customerB: 404, mechanic: 200 }, body: () => ({ decision: 'approve' }) },
+  transitionServiceTicket: { expect: mechanicOnly(200), body: () => ({ to: 'cancelled', reason: 'Matrix cancel' }) },
+  listTicketEvents: { expect: { none: 401, customerA: 200, customerB: 404, mechanic: 200 } },
+  // Vehicles
+  createVehicle: { expect: mechanicOnly(201), body: (w) => ({ customer_id: w.A.id, vin: '3VWFE21C04M000001' }) },
+  listVehicles: { expect: mechanicOnly(200) },
+  getVehicle: { expect: { none: 401, customerA: 200, customerB: 404, mechanic: 200 } },
+  updateVehicle: { expect: mechanicOnly(200), body: (w) => ({ customer_id: w.A.id, vin: '1HGCM82633A004352', make: 'Honda' }) },
+  deleteVehicle: { expect: mechanicOnly(204), params: (w) => ({ vehicle_id: w.freeVehicle }) },
+  listCustomerVehicles: { expect: { none: 401, customerA: 200, customerB: 403, mechanic: 200 } },
+  listVehicleTickets: { expect: { none: 401, customerA: 200, customerB: 404, mechanic: 200 } },
   // Inventory
   createPart: { expect: mechanicOnly(201), body: () => ({ name: 'Matrix part', price: 3.25 }) },
   listParts: { expect: publicOp(200) },
@@ -126,7 +143,7 @@ const EXPECTED: Record<string, Row> = {
 }
 
 const defaultParams = (w: World): Record<string, number> =>
-  ({ customer_id: w.A.id, mechanic_id: w.mechanic.id, ticket_id: w.ticket, part_id: w.part })
+  ({ customer_id: w.A.id, mechanic_id: w.mechanic.id, ticket_id: w.ticket, part_id: w.part, vehicle_id: w.vehicle })
 
 async function makeWorld (app: FastifyInstance, opts: WorldOptions = {}): Promise<World> {
   const [A, B, M, mechanic] = [await customerAccount(app, 'Customer A'), await customerAccount(app, 'Customer B'), await mechanicAccount(app, 'Calling Mechanic'), await mechanicAccount(app, 'Target Mechanic')]
@@ -135,7 +152,9 @@ async function makeWorld (app: FastifyInstance, opts: WorldOptions = {}): Promis
   const owner = opts.ticketOwner === 'B' ? B : A
   const ticketId = await ticket(app, owner.id, { mechanicIds: [mechanic.id], partIds: [onTicket] })
   if (opts.stockCounted === true) await countStock(app.db, onTicket, 10, 0, { role: 'mechanic', id: M.id })
-  return { A, B, M, mechanic, ticket: ticketId, part: onTicket, freePart }
+  const vehicle = await vehicleForVin(app.db, A.id, '1HGCM82633A004352')
+  const freeVehicle = (await insertVehicle(app.db, { customer_id: A.id, vin: '2T1BURHE0JC034461', year: 2018, make: 'Toyota', model: null, license_plate: null })).id
+  return { A, B, M, mechanic, ticket: ticketId, part: onTicket, freePart, vehicle, freeVehicle }
 }
 
 function tokenOf (w: World, caller: Caller): string | undefined {

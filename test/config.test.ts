@@ -79,7 +79,7 @@ function secretsInRepository (): Set<string> {
     .filter((f) => f !== 'test/config.test.ts') // this file's own inputs: examples of refusals, never deployed
   const patterns = [
     /(?:JWT_SECRET|_SECRET|BOOTSTRAP_MECHANIC_PASSWORD)\s*[:=]\s*['"`]([^'"`$\s]+)['"`](?!\.)/g, // code, not 'x'.repeat(32)
-    /^#?\s*(?:JWT_SECRET|BOOTSTRAP_MECHANIC_PASSWORD)=(\S+)/gm, // .env files
+    /^#?\s*(?:JWT_SECRET|BOOTSTRAP_MECHANIC_PASSWORD)=([^$\s]\S*)/gm, // .env files; `$(…)` and `${…}` are shell, not secrets
     /(?:BOSS|BENCH_PASSWORD)\s*=\s*(?:\{[^}]*password:\s*)?'([^']+)'/g, // bootstrap accounts of tests, soak and bench
     /"key": "mechanicPassword",\s*"value": "([^"]+)"/g, // the Postman environment's bootstrap password
   ]

@@ -1,5 +1,6 @@
 // The wiring between openapi.yaml and the server: every operation is routed, implemented and
 // answers only what the contract declares; errors are problem+json; auth runs before validation.
+import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import t from 'tap'
@@ -35,6 +36,31 @@ t.test('contract wiring', async (t) => {
     t.match(res.body, /Sign up a customer/)
     t.notMatch(res.body, /<script[^>]+src=["']?https?:/)
     t.notMatch(res.body, /<link[^>]+href=["']?https?:/)
+  })
+
+  t.test('GET /docs is compressed and revalidated with its ETag, never no-store', async (t) => {
+    const plain = await app.inject({ method: 'GET', url: '/docs' })
+    const tag = String(plain.headers.etag)
+    t.match(tag, /^W\/"docs-[\w-]+"$/, 'a weak ETag: one for every encoding of the page')
+    t.equal(plain.headers['cache-control'], 'public, no-cache')
+    for (const [encoding, decode] of [['br', brotliDecompressSync], ['gzip', gunzipSync]] as const) {
+      const res = await app.inject({ method: 'GET', url: '/docs', headers: { 'accept-encoding': encoding } })
+      t.equal(res.statusCode, 200)
+      t.equal(res.headers['content-encoding'], encoding, `${encoding} when the client accepts it`)
+      t.match(String(res.headers.vary), /accept-encoding/i)
+      t.ok(res.rawPayload.length * 3 < plain.rawPayload.length, `${res.rawPayload.length} bytes instead of ${plain.rawPayload.length}`)
+      t.equal(decode(res.rawPayload).toString('utf8'), plain.body, 'and decodes to the page')
+      t.equal(res.headers.etag, tag)
+    }
+    for (const inm of [tag, tag.slice(2), '*', `"other", ${tag}`]) {
+      const res = await app.inject({ method: 'GET', url: '/docs', headers: { 'if-none-match': inm, 'accept-encoding': 'br' } })
+      t.equal(res.statusCode, 304, `If-None-Match: ${inm}`)
+      t.equal(res.body, '')
+      t.equal(res.headers.etag, tag)
+      expectContract(res, 'getDocs')
+    }
+    t.equal((await app.inject({ method: 'GET', url: '/docs', headers: { 'if-none-match': '"stale"' } })).statusCode, 200)
+    t.equal((await app.inject({ method: 'GET', url: '/openapi.json', headers: { 'accept-encoding': 'br' } })).headers['content-encoding'], undefined, 'JSON answers are not compressed')
   })
 
   t.test('every operation has a route', async (t) => {

@@ -13,8 +13,8 @@ import { createTestPostgres } from './helpers.js'
 // Every migration file, in the order the Migrator applies them (by name).
 const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
 const TABLES = [
-  'customers', 'idempotency_keys', 'inventory', 'mechanics', 'refresh_tokens', 'row_counts', 'service_mechanics',
-  'service_tickets', 'sessions', 'shop_settings', 'stock_levels', 'stock_movements', 'ticket_parts',
+  'customers', 'idempotency_keys', 'inventory', 'mechanics', 'refresh_tokens', 'row_counts', 'service_mechanics', 'service_tickets',
+  'sessions', 'shop_settings', 'stock_levels', 'stock_movements', 'ticket_events', 'ticket_parts', 'vehicles',
 ]
 
 type Tap = Test
@@ -50,8 +50,11 @@ async function addMechanic (db: Kysely<Database>, email = `${unique('m')}@exampl
 }
 
 async function addTicket (db: Kysely<Database>, customerId: number): Promise<number> {
+  const vehicle = await db.insertInto('vehicles').values({ customer_id: customerId, vin: '1HGCM82633A004352' })
+    .onConflict((oc) => oc.columns(['customer_id', 'vin']).doUpdateSet({ vin: '1HGCM82633A004352' }))
+    .returning('id').executeTakeFirstOrThrow()
   const row = await db.insertInto('service_tickets')
-    .values({ customer_id: customerId, vin: '1HGCM82633A004352', service_date: '2026-03-04', service_desc: 'Brakes' })
+    .values({ customer_id: customerId, vehicle_id: vehicle.id, vin: '1HGCM82633A004352', service_date: '2026-03-04', service_desc: 'Brakes' })
     .returning('id').executeTakeFirstOrThrow()
   return row.id
 }
@@ -215,7 +218,11 @@ function driverSuite (t: Tap, open: (t: Tap) => Promise<Kysely<Database>>): void
       { code: '23503', constraint: 'service_tickets_customer_id_fkey' })
     await t.rejects(db.deleteFrom('inventory').where('id', '=', part).execute(),
       { code: '23503', constraint: 'ticket_parts_part_id_fkey' })
-    await t.rejects(addTicket(db, -1), { code: '23503', constraint: 'service_tickets_customer_id_fkey' })
+    const { vehicle_id: vehicleId } = await db.selectFrom('service_tickets').select('vehicle_id').where('id', '=', ticket).executeTakeFirstOrThrow()
+    await t.rejects(db.insertInto('service_tickets').values({ customer_id: -1, vehicle_id: vehicleId, vin: '1HGCM82633A004352', service_date: '2026-03-04', service_desc: 'Brakes' }).execute(),
+      { code: '23503', constraint: 'service_tickets_customer_id_fkey' })
+    await t.rejects(db.insertInto('service_tickets').values({ customer_id: customer, vehicle_id: -1, vin: '1HGCM82633A004352', service_date: '2026-03-04', service_desc: 'Brakes' }).execute(),
+      { code: '23503', constraint: 'service_tickets_vehicle_id_fkey' })
     await t.rejects(db.insertInto('ticket_parts').values({ ticket_id: ticket, part_id: await addPart(db), quantity: 0 }).execute(),
       { code: '23514', constraint: 'ticket_parts_quantity_check' })
     await t.rejects(addPart(db, '-0.01'), { code: '23514', constraint: 'inventory_price_check' })

@@ -23,6 +23,10 @@ if (!Number.isSafeInteger(SEED)) throw new Error(`FUZZ_SEED must be an integer, 
 const DATA_400: Record<string, string> = {
   editTicketMechanics: 'the same id in add_ids and remove_ids',
   addTicketPart: "the part's total quantity on the ticket past 2147483647",
+  createServiceTicket: 'neither vehicle_id nor vin',
+  updateServiceTicket: 'odometer_out below odometer_in (the one sent or the one kept)',
+  createVehicle: 'a year after next year',
+  updateVehicle: 'a year after next year',
 }
 
 interface Request {

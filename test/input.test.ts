@@ -13,7 +13,7 @@ import { countStock } from '../src/db/stock.js'
 const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}@example.com`
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
-interface World { A: Account, M: Account, other: Account, ticket: number, part: number, freePart: number }
+interface World { A: Account, M: Account, other: Account, ticket: number, vehicle: number, part: number, freePart: number }
 
 async function makeWorld (app: FastifyInstance): Promise<World> {
   const A = await customerAccount(app, 'Customer A')
@@ -21,7 +21,9 @@ async function makeWorld (app: FastifyInstance): Promise<World> {
   const other = await mechanicAccount(app, 'Other Mechanic')
   const onTicket = await part(app, 'Brake pad set', 24.5)
   const freePart = await part(app, 'Oil filter', 7.5)
-  return { A, M, other, part: onTicket, freePart, ticket: await ticket(app, A.id, { mechanicIds: [other.id], partIds: [onTicket] }) }
+  const ticketId = await ticket(app, A.id, { mechanicIds: [other.id], partIds: [onTicket] })
+  const { vehicle_id: vehicle } = await app.db.selectFrom('service_tickets').select('vehicle_id').where('id', '=', ticketId).executeTakeFirstOrThrow()
+  return { A, M, other, part: onTicket, freePart, ticket: ticketId, vehicle }
 }
 
 /** A valid request for every operation that takes a body, and who sends it. */
@@ -46,6 +48,10 @@ const BODY_CASES: Record<string, BodyCase> = {
   updateServiceTicket: { token: (w) => w.M.token, params: (w) => ({ ticket_id: w.ticket }), body: () => ({ vin: '1HGCM82633A004352', service_date: '2026-12-02', service_desc: 'Brakes and discs' }) },
   editTicketMechanics: { token: (w) => w.M.token, params: (w) => ({ ticket_id: w.ticket }), body: (w) => ({ add_ids: [w.M.id] }) },
   addTicketPart: { token: (w) => w.M.token, params: (w) => ({ ticket_id: w.ticket }), body: (w) => ({ part_id: w.freePart, quantity: 2 }) },
+  recordTicketApproval: { token: (w) => w.A.token, params: (w) => ({ ticket_id: w.ticket }), body: () => ({ decision: 'approve', note: 'Go ahead' }) },
+  transitionServiceTicket: { token: (w) => w.M.token, params: (w) => ({ ticket_id: w.ticket }), body: () => ({ to: 'cancelled', reason: 'Customer changed their mind' }) },
+  createVehicle: { token: (w) => w.M.token, body: (w) => ({ customer_id: w.A.id, vin: '2T1BURHE0JC034461', year: 2018, make: 'Toyota', model: 'Corolla', license_plate: 'XYZ-987' }) },
+  updateVehicle: { token: (w) => w.M.token, params: (w) => ({ vehicle_id: w.vehicle }), body: (w) => ({ customer_id: w.A.id, vin: '1HGCM82633A004352', year: 2003, make: 'Honda' }) },
   createPart: { token: (w) => w.M.token, body: () => ({ name: 'Bolt', price: 0.5 }) },
   updatePart: { token: (w) => w.M.token, params: (w) => ({ part_id: w.part }), body: () => ({ name: 'Bolt', price: 0.75 }) },
   countPartStock: { token: (w) => w.M.token, params: (w) => ({ part_id: w.freePart }), body: () => ({ on_hand: 12, reorder_point: 4 }) },

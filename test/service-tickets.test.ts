@@ -84,15 +84,27 @@ t.test('POST /service-tickets', async (t) => {
     t.equal(res.statusCode, 201)
     const ticket = res.json<ServiceTicket>()
     t.equal(res.headers.location, `/service-tickets/${ticket.id}`)
+    t.equal(res.headers.etag, `"ticket-${ticket.id}-v1"`)
+    t.match(ticket.created_at, /^\d{4}-\d\d-\d\dT/)
     t.strictSame(ticket, {
       id: ticket.id,
       customer_id: customer.id,
+      vehicle_id: ticket.vehicle_id,
       vin: VIN,
       service_date: '2026-12-01',
       service_desc: 'Brakes',
+      status: 'estimate',
+      version: 1,
+      odometer_in: null,
+      odometer_out: null,
+      authorized_total: null,
+      authorized_at: null,
+      authorized_by: null,
       mechanics: [{ id: m1.id, name: 'Ann Wrench' }, { id: m2.id, name: 'Bob Spanner' }],
       parts: [],
       total: 0,
+      created_at: ticket.created_at,
+      updated_at: ticket.created_at,
     })
     t.strictSame((await getTicket(ticket.id)).json(), ticket, 'GET answers the same view')
   })

@@ -121,7 +121,7 @@ export async function openDatabase (config: DatabaseConfig, options: CreateDatab
     return {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: new PreparingPool(pool) }) }),
       // pg-pool's own checkout-query-release: Kysely's connection provider and executor around the
-      // same `select 1` were about a tenth of a /health request's CPU.
+      // same `select 1` cost about a tenth of a /health request's CPU.
       probe: () => pool.query('select 1'),
     }
   }

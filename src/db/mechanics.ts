@@ -75,9 +75,27 @@ export async function updateMechanic (db: Kysely<Database>, id: number, changes:
 }
 
 /** False when no mechanic has that id. Their ticket assignments go with them (on delete cascade). */
-export async function deleteMechanic (db: Kysely<Database>, id: number): Promise<boolean> {
-  const result = await db.deleteFrom('mechanics').where('id', '=', id).executeTakeFirst()
-  return result.numDeletedRows > 0n
+/** Any number of our own: the key of the transaction lock that serializes mechanic deletes. */
+const MECHANIC_DELETE_LOCK = 7_201_813
+
+/**
+ * Deletes a mechanic unless they are the last one: with nobody left, nobody could manage the shop.
+ * Deletes take one transaction lock in turn, so two concurrent deletes of the last two mechanics
+ * cannot each see the other still there and leave none (test/last-mechanic.test.ts).
+ */
+export async function deleteMechanic (db: Kysely<Database>, id: number): Promise<'deleted' | 'missing' | 'last'> {
+  // The lock holds until the transaction ends: the caller's, when it runs one (sessions go with it).
+  const inTransaction = <T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
+    db.isTransaction ? work(db) : db.transaction().execute(work)
+  return await inTransaction(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${MECHANIC_DELETE_LOCK})`.execute(trx)
+    const exists = await trx.selectFrom('mechanics').select('id').where('id', '=', id).executeTakeFirst()
+    if (exists === undefined) return 'missing'
+    const another = await trx.selectFrom('mechanics').select('id').where('id', '<>', id).limit(1).executeTakeFirst()
+    if (another === undefined) return 'last'
+    await trx.deleteFrom('mechanics').where('id', '=', id).execute()
+    return 'deleted'
+  })
 }
 
 /**

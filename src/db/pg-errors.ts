@@ -32,7 +32,7 @@ export const isUniqueViolation = (err: unknown, constraint: string): boolean =>
   violates(err, [UNIQUE_VIOLATION], constraint)
 
 /** The row is still referenced through `constraint`, whichever ON DELETE action refused it. */
-const isStillReferenced = (err: unknown, constraint: string): boolean =>
+export const isStillReferenced = (err: unknown, constraint: string): boolean =>
   violates(err, [FOREIGN_KEY_VIOLATION, RESTRICT_VIOLATION], constraint)
 
 /** For a delete's `.catch`: a refusal through `constraint` becomes StillReferenced(message). */

@@ -67,8 +67,8 @@ const ROW_COUNT_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
 
 /**
  * Makes PGlite results look like Kysely's own PostgresConnection's: kysely-pglite returns
- * PGlite's result object as is, so numAffectedRows was always missing and every
- * update/delete reported 0 rows.
+ * PGlite's result object as is, without numAffectedRows, so every update and delete would
+ * report 0 rows.
  */
 class PGliteConnection implements DatabaseConnection {
   constructor (readonly inner: DatabaseConnection) {}

@@ -41,13 +41,50 @@ interface InventoryTable {
   created_at: CreatedAt
 }
 
-interface ServiceTicketTable {
+export interface VehicleTable {
   id: Id
   customer_id: number
   vin: string
+  year: number | null
+  make: string | null
+  model: string | null
+  license_plate: string | null
+  created_at: CreatedAt
+}
+
+/** One of the CHECK constraint's statuses; src/lib/ticket-workflow.ts names them and their order. */
+export type TicketStatusColumn = 'estimate' | 'approved' | 'in_progress' | 'completed' | 'invoiced' | 'paid' | 'cancelled'
+export type ActorRole = 'customer' | 'mechanic'
+
+export interface ServiceTicketTable {
+  id: Id
+  customer_id: number
+  vehicle_id: number
+  vin: string
   service_date: DateOnly
   service_desc: string
+  status: ColumnType<TicketStatusColumn, TicketStatusColumn | undefined, TicketStatusColumn>
+  version: ColumnType<number, never, number>
+  odometer_in: number | null
+  odometer_out: number | null
+  authorized_total: ColumnType<string | null, never, string | number | null>
+  authorized_at: ColumnType<Date | null, never, Date | null>
+  authorized_by_role: ColumnType<ActorRole | null, never, ActorRole | null>
+  authorized_by_id: ColumnType<number | null, never, number | null>
   created_at: CreatedAt
+  updated_at: ColumnType<Date, never, Date>
+}
+
+/** One successful write to a ticket, written in the same transaction as the write. */
+export interface TicketEventTable {
+  /** int8, which both drivers return as a number (see connect.ts). */
+  id: GeneratedAlways<number>
+  ticket_id: number
+  type: string
+  actor_role: ActorRole
+  actor_id: number
+  data: ColumnType<Record<string, unknown>, string, never>
+  at: CreatedAt
 }
 
 interface ServiceMechanicTable {
@@ -138,7 +175,9 @@ export interface Database {
   customers: CustomerTable
   mechanics: MechanicTable
   inventory: InventoryTable
+  vehicles: VehicleTable
   service_tickets: ServiceTicketTable
+  ticket_events: TicketEventTable
   service_mechanics: ServiceMechanicTable
   ticket_parts: TicketPartTable
   row_counts: RowCountTable
@@ -154,3 +193,5 @@ export interface Database {
 export type CustomerRow = Selectable<CustomerTable>
 export type MechanicRow = Selectable<MechanicTable>
 export type InventoryRow = Selectable<InventoryTable>
+
+export type VehicleRow = Selectable<VehicleTable>

@@ -10,12 +10,16 @@ import { sessionHandlers } from './sessions.js'
 import { shopHandlers } from './shop.js'
 import { stockHandlers } from './stock.js'
 import { systemHandlers } from './system.js'
+import { ticketWorkflowHandlers } from './ticket-workflow.js'
+import { vehicleHandlers } from './vehicles.js'
 
 export function createHandlers (deps: Deps) {
   return {
     ...customerHandlers(deps),
     ...mechanicHandlers(deps),
     ...serviceTicketHandlers(deps),
+    ...ticketWorkflowHandlers(deps),
+    ...vehicleHandlers(deps),
     ...inventoryHandlers(deps),
     ...sessionHandlers(deps),
     ...stockHandlers(deps),

@@ -10,7 +10,7 @@ import {
   rankMechanics,
   updateMechanic,
 } from '../db/mechanics.js'
-import { found } from '../errors.js'
+import { conflict, found } from '../errors.js'
 import { listAnswer } from '../lib/pagination.js'
 import { toMechanic, toRankedMechanic } from '../views/mechanics.js'
 import { hashIfGiven, type Deps } from './deps.js'
@@ -63,7 +63,13 @@ export function mechanicHandlers (deps: Deps): MechanicHandlers {
 
     async deleteMechanic (req) {
       const id = req.params.mechanic_id
-      found(await writeEndingSessions(deps, { account: { role: 'mechanic', id } }, (db) => deleteMechanic(db, id)), 'mechanic', id)
+      const outcome = await writeEndingSessions(deps, { account: { role: 'mechanic', id } }, async (db) => {
+        const outcome = await deleteMechanic(db, id)
+        // Thrown inside the transaction, so the mechanic's sessions stay too.
+        if (outcome === 'last') throw conflict('The last mechanic cannot be deleted: nobody would be left to manage the shop.')
+        return outcome
+      })
+      found(outcome !== 'missing', 'mechanic', id)
       return { status: 204 }
     },
   }

@@ -1,38 +1,47 @@
-// Service tickets, their mechanics and parts, and both my-tickets lists: those two live under
-// /customers and /mechanics but answer with ticket views, so they are built here with the rest.
-// The `bearer` security handler has already checked the token's role; only ownership is checked here.
+// Service tickets, their mechanics and parts, and the ticket lists (both my-tickets lists live
+// under /customers and /mechanics but answer with ticket views, so they are built here with the
+// rest). The `bearer` security handler has already checked the token's role; ownership is checked
+// here. Every write answers the ticket's new ETag; the status workflow is in ticket-workflow.ts.
 import type { Handlers } from '../../generated/handlers.js'
-import {
-  addTicketPart,
-  deleteTicket,
-  editTicketMechanics,
-  findTicketView,
-  insertTicket,
-  listTicketViews,
-  removeTicketPart,
-  updateTicket,
-} from '../db/service-tickets.js'
-import { notFound } from '../errors.js'
-import { paginated } from '../lib/pagination.js'
+import { findTicketView, listTicketViews, type TicketFilter } from '../db/service-tickets.js'
+import { ticketETag } from '../db/ticket-guard.js'
+import { addTicketPart, editTicketMechanics, removeTicketPart } from '../db/ticket-lines.js'
+import { deleteTicket, insertTicket, updateTicket } from '../db/ticket-writes.js'
+import { badRequest, notFound } from '../errors.js'
+import { paginated, type PageRequest } from '../lib/pagination.js'
 import { callerId } from '../plugins/auth.js'
-import { toServiceTicket } from '../views/service-tickets.js'
+import { matchesIfNoneMatch } from '../plugins/caching.js'
+import { ticketReply, toServiceTicket } from '../views/service-tickets.js'
 import type { Deps } from './deps.js'
+import { ifNoneMatch, ticketFilter, writeContext } from './ticket-requests.js'
 
 type ServiceTicketHandlers = Pick<Handlers,
   'createServiceTicket' | 'listServiceTickets' | 'getServiceTicket' | 'updateServiceTicket' | 'deleteServiceTicket' |
   'editTicketMechanics' | 'addTicketPart' | 'removeTicketPart' | 'listMyCustomerTickets' | 'listMyMechanicTickets'>
 
 export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
+  /** A list answer; `owner` narrows it to the caller, and a filter naming someone else finds nothing. */
+  const list = async (url: string, query: PageRequest, filter: TicketFilter, owner?: { field: 'customerId' | 'mechanicId', id: number }) => {
+    if (owner !== undefined && filter[owner.field] !== undefined && filter[owner.field] !== owner.id) return paginated(url, query, [], 0)
+    const scoped = owner === undefined ? filter : { ...filter, [owner.field]: owner.id }
+    const { rows, total } = await listTicketViews(db, scoped, query)
+    return paginated(url, query, rows.map(toServiceTicket), total)
+  }
+
   return {
     async createServiceTicket (req) {
-      const { customer_id, vin, service_date, service_desc, mechanic_ids } = req.body
-      const row = await insertTicket(db, { customer_id, vin, service_date, service_desc, mechanic_ids })
-      return { status: 201, body: toServiceTicket(row), headers: { location: `/service-tickets/${row.id}` } }
+      const { customer_id, vehicle_id, vin, service_date, service_desc, odometer_in, mechanic_ids } = req.body
+      if (vehicle_id === undefined && vin === undefined) {
+        const reason = 'one of vehicle_id and vin is required'
+        throw badRequest('Name the vehicle with vehicle_id or vin.', [{ name: '/vehicle_id', in: 'body', reason }, { name: '/vin', in: 'body', reason }])
+      }
+      const row = await insertTicket(db, { customer_id, vehicle_id, vin, service_date, service_desc, odometer_in, mechanic_ids }, writeContext(req))
+      const reply = ticketReply(201, row)
+      return { ...reply, headers: { ...reply.headers, location: `/service-tickets/${row.id}` } }
     },
 
     async listServiceTickets (req) {
-      const { rows, total } = await listTicketViews(db, {}, req.query)
-      return paginated(req.url, req.query, rows.map(toServiceTicket), total)
+      return await list(req.url, req.query, ticketFilter(req.query))
     },
 
     async getServiceTicket (req) {
@@ -42,44 +51,42 @@ export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
       if (row === undefined || (req.user.role === 'customer' && row.customer_id !== callerId(req))) {
         throw notFound('service ticket', id)
       }
-      return { status: 200, body: toServiceTicket(row) }
+      const etag = ticketETag(row.id, row.version)
+      if (matchesIfNoneMatch(ifNoneMatch(req), etag, true)) return { status: 304, headers: { etag } }
+      return ticketReply(200, row)
     },
 
     async updateServiceTicket (req) {
-      const { vin, service_date, service_desc } = req.body
-      const row = await updateTicket(db, req.params.ticket_id, { vin, service_date, service_desc })
-      return { status: 200, body: toServiceTicket(row) }
+      const { vin, service_date, service_desc, odometer_in, odometer_out } = req.body
+      return ticketReply(200, await updateTicket(db, req.params.ticket_id, { vin, service_date, service_desc, odometer_in, odometer_out }, writeContext(req)))
     },
 
     async deleteServiceTicket (req) {
-      await deleteTicket(db, req.params.ticket_id)
+      await deleteTicket(db, req.params.ticket_id, writeContext(req))
       return { status: 204 }
     },
 
     async editTicketMechanics (req) {
       const { add_ids, remove_ids } = req.body
-      const row = await editTicketMechanics(db, req.params.ticket_id, { add_ids, remove_ids })
-      return { status: 200, body: toServiceTicket(row) }
+      return ticketReply(200, await editTicketMechanics(db, req.params.ticket_id, { add_ids, remove_ids }, writeContext(req)))
     },
 
     async addTicketPart (req) {
-      const row = await addTicketPart(db, req.params.ticket_id, req.body.part_id, req.body.quantity)
-      return { status: 200, body: toServiceTicket(row) }
+      return ticketReply(200, await addTicketPart(db, req.params.ticket_id, req.body.part_id, req.body.quantity, writeContext(req)))
     },
 
     async removeTicketPart (req) {
-      await removeTicketPart(db, req.params.ticket_id, req.params.part_id)
-      return { status: 204 }
+      const id = req.params.ticket_id
+      const version = await removeTicketPart(db, id, req.params.part_id, writeContext(req))
+      return { status: 204, headers: { etag: ticketETag(id, version) } }
     },
 
     async listMyCustomerTickets (req) {
-      const { rows, total } = await listTicketViews(db, { customerId: callerId(req) }, req.query)
-      return paginated(req.url, req.query, rows.map(toServiceTicket), total)
+      return await list(req.url, req.query, ticketFilter(req.query), { field: 'customerId', id: callerId(req) })
     },
 
     async listMyMechanicTickets (req) {
-      const { rows, total } = await listTicketViews(db, { mechanicId: callerId(req) }, req.query)
-      return paginated(req.url, req.query, rows.map(toServiceTicket), total)
+      return await list(req.url, req.query, ticketFilter(req.query), { field: 'mechanicId', id: callerId(req) })
     },
   }
 }

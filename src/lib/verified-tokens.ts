@@ -1,6 +1,6 @@
 // Tokens whose signature and claims were checked, by the exact token string, until their `exp`.
 // fast-jwt has such a cache, but keys it by a SHA-256 of the token: hashing every request's token
-// was 8-9 % of an authenticated cache hit, more than the rest of the token check. A Map keyed by
+// costs 8-9 % of an authenticated cache hit, more than the rest of the token check. A Map keyed by
 // the string itself needs no digest and cannot confuse two tokens (equal keys are equal tokens).
 import { BoundedMap } from './bounded-map.js'
 

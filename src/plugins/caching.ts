@@ -46,9 +46,10 @@ function readDeclarations (route: RouteOptions): { cache?: CacheDeclaration, inv
  */
 export function matchesIfNoneMatch (header: string | undefined, tag: string, exists: boolean): boolean {
   if (header === undefined) return false
+  const opaque = tag.replace(/^W\//, '')
   return header.split(',').some((candidate) => {
     const t = candidate.trim()
-    return t === '*' ? exists : t.replace(/^W\//, '') === tag
+    return t === '*' ? exists : t.replace(/^W\//, '') === opaque
   })
 }
 

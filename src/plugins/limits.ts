@@ -117,7 +117,7 @@ const storeClass = (store: FastifyRateLimitStore): StoreCtor<[unknown]> => class
 /**
  * The blanket limit, on every route: the plugin's own counting (its store, its key, its headers,
  * its skipOnError), in a callback hook. The plugin's hook awaits a key generator, a promise around
- * the store and an async function per request: 6 of a cached read's 35 µs of CPU (bench/README.md).
+ * the store and an async function per request: about 6 of a cached read's 35 µs of CPU.
  */
 function blanketLimit (counters: FastifyRateLimitStore, opts: LimitsOptions, client: ClientKey): onRequestHookHandler {
   return function rateLimit (req, reply, done) {

@@ -102,8 +102,8 @@ function loneSurrogateErrors (value: unknown): ErrorObject[] {
 
 /**
  * PostgreSQL stores text as UTF-8, where a lone surrogate cannot exist: pg and PGlite silently
- * turned `"a\ud800b"` into `"a\ufffdb"`, so the row no longer held what the client sent and the
- * 201 showed different text. The contract's JSON Schema cannot say "well-formed", so every body
+ * turn `"a\ud800b"` into `"a\ufffdb"`, so the row would not hold what the client sent and the
+ * 201 would show different text. The contract's JSON Schema cannot say "well-formed", so every body
  * string is checked here, after the schema, and refused with the schema's errors (400).
  * Pinned by test/input.test.ts.
  */
@@ -195,9 +195,9 @@ function closedQuery (schema: Record<string, unknown> | undefined): Record<strin
 
 /**
  * Fastify lowercases a headers schema's property names (request.headers are lowercase) only for
- * its own validator compiler, not for a custom one like ours: `If-None-Match` stayed capitalized,
- * never matched `if-none-match`, and its maxLength: 512 was never checked (found by
- * test/fuzz.test.ts). Done here instead, for the only shapes the contract makes.
+ * its own validator compiler, not for a custom one like ours: `If-None-Match` would stay
+ * capitalized, never match `if-none-match`, and its maxLength: 512 would go unchecked
+ * (test/fuzz.test.ts). Done here instead, for the only shapes the contract makes.
  */
 function lowerCaseHeaderNames (schema: Record<string, unknown>): Record<string, unknown> {
   const properties = schema.properties as Record<string, unknown> | undefined

@@ -2,6 +2,7 @@
 // as text; converting each exact two-decimal string once is the only float step money takes.
 import type { components } from '../../generated/api.js'
 import type { TicketViewRow } from '../db/service-tickets.js'
+import { ticketETag } from '../db/ticket-guard.js'
 import { toMoney } from '../lib/money.js'
 
 export type ServiceTicket = components['schemas']['ServiceTicket']
@@ -9,9 +10,17 @@ export type ServiceTicket = components['schemas']['ServiceTicket']
 export const toServiceTicket = (row: TicketViewRow): ServiceTicket => ({
   id: row.id,
   customer_id: row.customer_id,
+  vehicle_id: row.vehicle_id,
   vin: row.vin,
   service_date: row.service_date,
   service_desc: row.service_desc,
+  status: row.status,
+  version: row.version,
+  odometer_in: row.odometer_in,
+  odometer_out: row.odometer_out,
+  authorized_total: row.authorized_total === null ? null : toMoney(row.authorized_total),
+  authorized_at: row.authorized_at === null ? null : row.authorized_at.toISOString(),
+  authorized_by: row.authorized_by_role === null || row.authorized_by_id === null ? null : { role: row.authorized_by_role, id: row.authorized_by_id },
   mechanics: row.mechanics.map((m) => ({ id: m.id, name: m.name })),
   parts: row.parts.map((p) => ({
     part_id: p.part_id,
@@ -21,4 +30,10 @@ export const toServiceTicket = (row: TicketViewRow): ServiceTicket => ({
     line_total: toMoney(p.line_total),
   })),
   total: toMoney(row.total),
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
 })
+
+/** A ticket answer of a write or a read: the view and its ETag. */
+export const ticketReply = <S extends 200 | 201>(status: S, row: TicketViewRow) =>
+  ({ status, body: toServiceTicket(row), headers: { etag: ticketETag(row.id, row.version) } })

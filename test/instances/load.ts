@@ -3,7 +3,7 @@
 // of its own, so the last update it saw answered is the one the database must hold.
 import { call, type Answer } from './http.js'
 
-export type Kind = 'list' | 'read' | 'create' | 'update'
+type Kind = 'list' | 'read' | 'create' | 'update'
 
 export interface LoadRecord extends Answer {
   worker: number

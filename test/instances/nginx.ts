@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { ROOT } from '../../src/contract/paths.js'
 
-export const DEPLOY_NGINX_CONF = join(ROOT, 'deploy', 'nginx.conf')
+const DEPLOY_NGINX_CONF = join(ROOT, 'deploy', 'nginx.conf')
 
 /** The header the test's nginx adds to every answer: which instance(s) it tried, in order. */
 export const UPSTREAM_HEADER = 'x-upstream'
@@ -21,14 +21,15 @@ function replaceOnce (text: string, pattern: RegExp, replacement: string, what: 
  * files go under `prefix`. Every other directive (keepalive, headers, retries, time-outs) is the
  * deployed one. One addition, for the test only: the answering instance's address in a header.
  */
-export function nginxConfigFor (template: string, opts: { listen: number, upstreamPorts: number[], prefix: string }): string {
-  const serverLine = /^(\s*)server\s+\S+:\d+((?:\s+[^;\s]+)*);\s*$/m
+function nginxConfigFor (template: string, opts: { listen: number, upstreamPorts: number[], prefix: string }): string {
+  const serverLine = /^([ \t]*)server[ \t]+\S+:\d+((?:[ \t]+[^;\s]+)*);[ \t]*$/m
   const first = serverLine.exec(template)
   if (first === null) throw new Error('deploy/nginx.conf: no upstream server line')
   const [, indent = '', params = ''] = first
-  const MARK = '@@UPSTREAM@@'
-  let conf = template.replace(new RegExp(serverLine.source, 'gm'), MARK)
-  conf = conf.replace(new RegExp(`${MARK}(\n${MARK})*`), opts.upstreamPorts.map((port) => `${indent}server 127.0.0.1:${port}${params};`).join('\n'))
+  let seen = 0
+  const servers = opts.upstreamPorts.map((port) => `${indent}server 127.0.0.1:${port}${params};`).join('\n')
+  // The first server line becomes all of ours; the other deployed ones go, with their line breaks.
+  let conf = template.replace(new RegExp(`${serverLine.source}\\n?`, 'gm'), () => seen++ === 0 ? `${servers}\n` : '')
   conf = replaceOnce(conf, /^(\s*)listen\s+80;/m, `$1listen 127.0.0.1:${opts.listen};`, 'listen 80')
   conf = replaceOnce(conf, /^(\s*)access_log\s+[^;]+;/m, `$1access_log ${join(opts.prefix, 'access.log')};`, 'access_log')
   conf = replaceOnce(conf, /^(\s*)error_log\s+[^;]+;/m, `$1error_log ${join(opts.prefix, 'error.log')} warn;`, 'error_log')

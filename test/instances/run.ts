@@ -22,7 +22,8 @@ import { startNginx, UPSTREAM_HEADER, type Nginx } from './nginx.js'
 const RATE_LIMIT_MAX = 60
 const WORKERS = 8
 const OVERALL_LIMIT_MS = 170_000
-const BOSS = { email: 'fleet-boss@shop.test', password: 'fleet-boss-password-1' }
+// Random, as a production password must be: NODE_ENV=production refuses one written in the repository.
+const BOSS = { email: 'fleet-boss@shop.test', password: randomBytes(18).toString('base64url') }
 
 const failures: string[] = []
 function check (ok: boolean, what: string, detail?: unknown): boolean {
@@ -66,8 +67,8 @@ async function cleanUp (): Promise<void> {
   for (const instance of instances) {
     if (instance.child !== undefined && instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill('SIGKILL')
   }
-  await nginx?.stop()
   closeConnections()
+  await nginx?.stop()
   for (const fn of teardowns.reverse()) {
     try {
       await fn()

@@ -268,6 +268,11 @@ export function invalidParameter (node: Json): fc.Arbitrary<Invalid> {
     }
     return fc.oneof(...options)
   }
+  if (schema.type === 'string' && typeof schema.pattern === 'string') {
+    const pattern = new RegExp(schema.pattern, 'u')
+    const misfits = ['not valid!', 'a', '0'.repeat(40)].filter((value) => !pattern.test(value))
+    if (misfits.length > 0) return fc.constantFrom(...misfits).map((value) => ({ value, why: `not matching ${String(schema.pattern)}` }))
+  }
   throw new Error(`no invalid parameter for ${JSON.stringify(schema)}`)
 }
 

@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify'
 import { insertCustomer } from '../../src/db/customers.js'
 import { insertPart } from '../../src/db/inventory.js'
 import { insertMechanic } from '../../src/db/mechanics.js'
-import { addTicketPart, insertTicket } from '../../src/db/service-tickets.js'
+import type { WriteContext } from '../../src/db/ticket-guard.js'
+import { addTicketPart } from '../../src/db/ticket-lines.js'
+import { insertTicket } from '../../src/db/ticket-writes.js'
 import { hashPassword } from '../../src/lib/passwords.js'
 
 export const FIXTURE_PASSWORD = 'fixture-password-1'
@@ -35,14 +37,17 @@ export async function part (app: FastifyInstance, name = 'Fixture part', price =
   return (await insertPart(app.db, { name, price })).id
 }
 
-export async function ticket (app: FastifyInstance, customerId: number, opts: { mechanicIds?: number[], partIds?: number[] } = {}): Promise<number> {
+/** The history's actor for rows made here: a mechanic id that need not exist (events keep no foreign key). */
+const FIXTURE_WRITER: WriteContext = { actor: { role: 'mechanic', id: 1 } }
+
+export async function ticket (app: FastifyInstance, customerId: number, opts: { mechanicIds?: number[], partIds?: number[], vin?: string } = {}): Promise<number> {
   const { id } = await insertTicket(app.db, {
     customer_id: customerId,
-    vin: '1HGCM82633A004352',
+    vin: opts.vin ?? '1HGCM82633A004352',
     service_date: '2026-12-01',
     service_desc: 'Fixture ticket',
     mechanic_ids: opts.mechanicIds ?? [],
-  })
-  for (const partId of opts.partIds ?? []) await addTicketPart(app.db, id, partId, 1)
+  }, FIXTURE_WRITER)
+  for (const partId of opts.partIds ?? []) await addTicketPart(app.db, id, partId, 1, FIXTURE_WRITER)
   return id
 }

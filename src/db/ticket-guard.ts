@@ -1,0 +1,77 @@
+// What every write to a ticket shares: the row lock with its checks (the ticket exists, If-Match
+// still matches, the status does not lock this write), and the bookkeeping after it (version + 1,
+// updated_at, one event) in the same transaction, so a refused request changes and records nothing.
+//
+// Lock order, for every ticket write: the ticket row first, then mechanic rows by ascending id. The
+// service_mechanics triggers update mechanics rows one at a time, so two transactions reaching the
+// same mechanics in different orders would deadlock on PostgreSQL (PGlite, one session, cannot).
+import { sql, type Kysely } from 'kysely'
+import { notFound, preconditionFailed, ticketLocked } from '../errors.js'
+import { isLocked, lockedReason, type TicketWrite } from '../lib/ticket-workflow.js'
+import type { ActorRole, Database } from './schema.js'
+import type { TicketViewRow } from './service-tickets.js'
+
+export interface Actor { role: ActorRole, id: number }
+
+/** Who writes, and the `If-Match` they sent (undefined: unconditional). */
+export interface WriteContext { actor: Actor, ifMatch?: string | undefined }
+
+export type TicketEventType = 'created' | 'updated' | 'mechanics_changed' | 'part_added' | 'part_removed' | 'approved' | 'declined' | 'status_changed'
+
+/** A ticket's strong validator: its id and version, which every write raises by one. */
+export const ticketETag = (id: number, version: number): string => `"ticket-${id}-v${version}"`
+
+/**
+ * RFC 9110 §13.1.1: `*` matches any current ticket, otherwise one of the listed tags must equal
+ * the current one by strong comparison (a weak `W/` tag never matches).
+ */
+export function ifMatchHolds (header: string | undefined, current: string): boolean {
+  if (header === undefined) return true
+  return header.split(',').map((tag) => tag.trim()).some((tag) => tag === '*' || tag === current)
+}
+
+export function assertIfMatch (ticket: { id: number, version: number }, ifMatch: string | undefined): void {
+  const current = ticketETag(ticket.id, ticket.version)
+  if (!ifMatchHolds(ifMatch, current)) {
+    throw preconditionFailed(`Service ticket ${ticket.id} is at ${current}, which If-Match does not name; read it again.`)
+  }
+}
+
+/** What a write reads of the ticket under its lock. */
+export type LockedTicket = Pick<TicketViewRow, 'id' | 'customer_id' | 'vehicle_id' | 'vin' | 'service_date' | 'service_desc' | 'status' | 'version' | 'odometer_in' | 'odometer_out'>
+
+/**
+ * Locks the ticket row for the rest of the transaction (FOR UPDATE: concurrent writes and
+ * transitions wait, and see this write's version when they go on), then refuses with 404, 412 or
+ * 409 ticket-locked. Because the status is read under the lock, nothing slips onto a ticket that a
+ * concurrent transition is completing or cancelling.
+ */
+export async function lockTicketForWrite (trx: Kysely<Database>, id: number, write: TicketWrite, ifMatch: string | undefined): Promise<LockedTicket> {
+  const ticket = await trx.selectFrom('service_tickets')
+    .select(['id', 'customer_id', 'vehicle_id', 'vin', 'service_date', 'service_desc', 'status', 'version', 'odometer_in', 'odometer_out'])
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst()
+  if (ticket === undefined) throw notFound('service ticket', id)
+  assertIfMatch(ticket, ifMatch)
+  if (isLocked(ticket.status, write)) throw ticketLocked(`Service ticket ${id} is ${ticket.status}: ${lockedReason(write)}.`)
+  return ticket
+}
+
+/** Appends one event to the ticket's history. */
+export async function appendEvent (trx: Kysely<Database>, ticketId: number, actor: Actor, type: TicketEventType, data: Record<string, unknown>): Promise<void> {
+  await trx.insertInto('ticket_events')
+    .values({ ticket_id: ticketId, type, actor_role: actor.role, actor_id: actor.id, data: JSON.stringify(data) })
+    .execute()
+}
+
+/** After a write under lockTicketForWrite: version + 1, updated_at, and the write's event. */
+export async function recordWrite (trx: Kysely<Database>, ticketId: number, actor: Actor, type: TicketEventType, data: Record<string, unknown>): Promise<number> {
+  const { version } = await trx.updateTable('service_tickets')
+    .set({ version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+    .where('id', '=', ticketId)
+    .returning('version')
+    .executeTakeFirstOrThrow()
+  await appendEvent(trx, ticketId, actor, type, data)
+  return version
+}
