@@ -2,6 +2,7 @@
 // anywhere (validation, JWT, rate limit, the database) into an RFC 9457 problem.
 import type { FastifyError } from 'fastify'
 import type { components } from '../generated/api.js'
+import { InsufficientStock, StockLimitExceeded, StockNotTracked } from './db/errors.js'
 import { DuplicateValue, isConnectionError, RowNotFound, StillReferenced, unexpectedViolation, UnknownReference } from './db/pg-errors.js'
 import { QueueFull } from './lib/concurrency.js'
 
@@ -14,7 +15,7 @@ export class HttpProblem extends Error {
     detail: string,
     readonly type = 'about:blank',
     readonly errors?: FieldError[],
-    /** Members of the problem beyond RFC 9457's, declared by the operation's schema (`from`, `to`, `allowed`). */
+    /** Members of the problem beyond RFC 9457's, declared by the operation's schema (`from`, `to`, `allowed`, `available`). */
     readonly extras?: Record<string, unknown>,
   ) {
     super(detail)
@@ -30,6 +31,11 @@ export const PROBLEM_TYPES = {
   illegalTransition: '/problems/illegal-transition',
   reauthorizationRequired: '/problems/reauthorization-required',
   ticketLocked: '/problems/ticket-locked',
+  insufficientStock: '/problems/insufficient-stock',
+  stockNotTracked: '/problems/stock-not-tracked',
+  stockLimit: '/problems/stock-limit',
+  idempotencyKeyInUse: '/problems/idempotency-key-in-use',
+  idempotencyKeyReused: '/problems/idempotency-key-reused',
 } as const
 
 export const badRequest = (detail: string, errors: FieldError[]) =>
@@ -61,6 +67,22 @@ export const reauthorizationRequired = (detail: string) =>
 export const ticketLocked = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.ticketLocked)
 export const serviceUnavailable = (detail = 'The database is unavailable; try again shortly.') =>
   new HttpProblem(503, 'Service Unavailable', detail, PROBLEM_TYPES.unavailable)
+
+export const idempotencyKeyInUse = () =>
+  new HttpProblem(409, 'Conflict', 'A request with this Idempotency-Key is still running; retry once it has answered.', PROBLEM_TYPES.idempotencyKeyInUse)
+export const idempotencyKeyReused = () =>
+  new HttpProblem(422, 'Unprocessable Content', 'This Idempotency-Key was used with another request; use a new key for a new change.',
+    PROBLEM_TYPES.idempotencyKeyReused, [{ name: 'Idempotency-Key', in: 'header', reason: 'was used with another request body' }])
+
+/** The repositories' own failures (src/db/errors.ts), or undefined for anything else. */
+function repositoryProblem (err: unknown): HttpProblem | undefined {
+  if (err instanceof InsufficientStock) {
+    return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.insufficientStock, undefined, { available: err.available })
+  }
+  if (err instanceof StockNotTracked) return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.stockNotTracked)
+  if (err instanceof StockLimitExceeded) return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.stockLimit)
+  return undefined
+}
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -108,6 +130,8 @@ function fieldReason (e: AjvError): string {
 
 export function toProblem (err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err
+  const fromRepository = repositoryProblem(err)
+  if (fromRepository !== undefined) return fromRepository
   const e = err as Partial<FastifyError> & { validation?: AjvError[], validationContext?: string }
 
   if (Array.isArray(e.validation)) {
