@@ -1,5 +1,5 @@
 // What the contract says about idempotent retries, read the same way by the code generator
-// (scripts/generate-handlers.ts) and by the server (src/plugins/contract.ts): an operation marked
+// (scripts/generate-handlers.ts) and by the server (src/contract/plugin.ts): an operation marked
 // `x-idempotent: required | optional` takes the `Idempotency-Key` header, and declares the answers
 // the mechanism can give besides the handler's own.
 //
