@@ -81,7 +81,7 @@ export const CACHED_ROUTES = ['GET /mechanics/ranking', 'GET /mechanics', 'GET /
  * Concurrent logins at most: the API's hash queue (src/lib/passwords.ts) holds 9 on the one core the
  * server is pinned to, and answers 503 past it.
  */
-export const LOGINS_IN_FLIGHT = 8
+const LOGINS_IN_FLIGHT = 8
 
 /** A distinct client address for each n (10.0.0.0/8). */
 const clientAddress = (n: number): string => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`
