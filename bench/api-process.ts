@@ -1,5 +1,6 @@
 // What every load tool needs to start and watch a server process: a free port, the Node flags of
-// `npm start`, the one JWT secret the benchmark signs with, and the process's memory.
+// `npm start`, the JWT secret this run signs with, and the process's memory.
+import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { dirname, join, resolve } from 'node:path'
@@ -7,8 +8,11 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** A fixed 50-character secret: the API refuses a short one with NODE_ENV=production. */
-export const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789abcdef'
+/**
+ * A new 43-character secret per run: with NODE_ENV=production the API refuses a short one, and one
+ * that appears in the repository.
+ */
+export const BENCH_JWT_SECRET = randomBytes(32).toString('base64url')
 
 export function freePort (): Promise<number> {
   return new Promise((done, fail) => {

@@ -8,7 +8,8 @@
 // Deliberate differences from the API:
 // - GET /mechanics/ranking is the naive GROUP BY over every assignment,
 //   not a read of the trigger-maintained mechanics.ticket_count.
-// - GET /customers/my-tickets reads the customer id from `x-customer-id` (default: customer 1)
+// - GET /customers/my-tickets and GET /vehicles/:id/service-tickets read the customer id from
+//   `x-customer-id` (my-tickets: default customer 1; the vehicle's tickets: none, a mechanic)
 //   instead of a verified token, and no route checks a token at all.
 // - Logins hash with the same scrypt cost (read from the stored hash) and sign an HS256 JWT by hand.
 import { createHmac, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
@@ -30,7 +31,9 @@ pool.on('error', () => {}) // an idle client dying must not kill the process
 // One ticket view: the ticket, its mechanics, and its part lines with the total in one lateral pass
 // over ticket_parts. Money leaves PostgreSQL as numeric inside JSON (a JSON number) or as text.
 const VIEW_COLUMNS = `
-  st.id, st.customer_id, st.vin, st.service_date::text as service_date, st.service_desc,
+  st.id, st.customer_id, st.vehicle_id, st.vin, st.service_date::text as service_date, st.service_desc,
+  st.status, st.version, st.odometer_in, st.odometer_out, st.authorized_total::text as authorized_total,
+  st.authorized_at, st.authorized_by_role, st.authorized_by_id, st.created_at, st.updated_at,
   coalesce(ms.mechanics, '[]') as mechanics,
   coalesce(ps.parts, '[]') as parts,
   coalesce(ps.total, 0)::text as total`
@@ -48,6 +51,26 @@ const VIEW_JOINS = `
     from ticket_parts tp join inventory i on i.id = tp.part_id
     where tp.ticket_id = st.id
   ) ps`
+
+/**
+ * One page of ticket views: the matching ids (and their count) first, the views for that page only.
+ * `filters` is how many parameters `where` takes; limit and offset follow them. `order` sorts the
+ * page's ids (its columns come with them), `outer` the views in the same order.
+ */
+function ticketPage (where: string, filters: number, order: { inner: string, columns: string, outer: string }): string {
+  return `
+    select ${VIEW_COLUMNS}, page.total_count
+    from (
+      select ${order.columns}, (count(*) over ())::int as total_count
+      from service_tickets where ${where}
+      order by ${order.inner} limit $${filters + 1} offset $${filters + 2}
+    ) page
+    join service_tickets st on st.id = page.id
+    ${VIEW_JOINS}
+    order by ${order.outer}`
+}
+const NEWEST_FIRST = { inner: 'id desc', columns: 'id', outer: 'st.id desc' }
+const LATEST_SERVICE_FIRST = { inner: 'service_date desc, id desc', columns: 'id, service_date', outer: 'page.service_date desc, st.id desc' }
 
 const SQL = {
   health: 'select 1',
@@ -77,6 +100,14 @@ const SQL = {
     ${VIEW_JOINS}
     order by st.id desc`,
   customerTicketsCount: 'select count(*)::int as total from service_tickets where customer_id = $1',
+  tickets: ticketPage('true', 0, NEWEST_FIRST),
+  ticketsCount: 'select count(*)::int as total from service_tickets',
+  ticketsInStatus: ticketPage('status = any($1::text[])', 1, NEWEST_FIRST),
+  ticketsInStatusCount: 'select count(*)::int as total from service_tickets where status = any($1::text[])',
+  vehicleOwner: 'select customer_id from vehicles where id = $1',
+  // $2: the owner when a customer asks (a customer sees only their own tickets), null for a mechanic.
+  vehicleTickets: ticketPage('vehicle_id = $1 and ($2::int is null or customer_id = $2)', 2, LATEST_SERVICE_FIRST),
+  vehicleTicketsCount: 'select count(*)::int as total from service_tickets where vehicle_id = $1 and ($2::int is null or customer_id = $2)',
   addPart: `
     insert into ticket_parts (ticket_id, part_id, quantity) values ($1, $2, $3)
     on conflict (ticket_id, part_id) do update set quantity = ticket_parts.quantity + excluded.quantity`,
@@ -92,9 +123,20 @@ interface TicketLine { part_id: number, name: string, price: number, quantity: n
 interface TicketRow {
   id: number
   customer_id: number
+  vehicle_id: number
   vin: string
   service_date: string
   service_desc: string
+  status: string
+  version: number
+  odometer_in: number | null
+  odometer_out: number | null
+  authorized_total: string | null
+  authorized_at: Date | null
+  authorized_by_role: string | null
+  authorized_by_id: number | null
+  created_at: Date
+  updated_at: Date
   mechanics: Array<{ id: number, name: string }>
   parts: TicketLine[]
   total: string
@@ -103,12 +145,22 @@ interface TicketRow {
 const ticketView = (row: TicketRow) => ({
   id: row.id,
   customer_id: row.customer_id,
+  vehicle_id: row.vehicle_id,
   vin: row.vin,
   service_date: row.service_date,
   service_desc: row.service_desc,
+  status: row.status,
+  version: row.version,
+  odometer_in: row.odometer_in,
+  odometer_out: row.odometer_out,
+  authorized_total: row.authorized_total === null ? null : Number(row.authorized_total),
+  authorized_at: row.authorized_at?.toISOString() ?? null,
+  authorized_by: row.authorized_by_role === null ? null : { role: row.authorized_by_role, id: row.authorized_by_id },
   mechanics: row.mechanics,
   parts: row.parts,
   total: Number(row.total),
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
 })
 
 interface PageRequest { page: number, perPage: number }
@@ -120,11 +172,11 @@ function pageOf (query: unknown): PageRequest {
   return { page, perPage }
 }
 
-/** `{ data, meta }` and the same RFC 8288 Link header the API sends. */
-function sendPage (reply: FastifyReply, path: string, { page, perPage }: PageRequest, data: unknown[], total: number) {
+/** `{ data, meta }` and the same RFC 8288 Link header the API sends; `filters` are kept in its links (`status=…&`). */
+function sendPage (reply: FastifyReply, path: string, { page, perPage }: PageRequest, data: unknown[], total: number, filters = '') {
   const totalPages = Math.ceil(total / perPage)
   const last = Math.max(totalPages, 1)
-  const link = (p: number, rel: string) => `<${path}?page=${p}&per_page=${perPage}>; rel="${rel}"`
+  const link = (p: number, rel: string) => `<${path}?${filters}page=${p}&per_page=${perPage}>; rel="${rel}"`
   const links = [link(1, 'first')]
   if (page > 1) links.push(link(Math.min(page - 1, last), 'prev'))
   if (page < last) links.push(link(page + 1, 'next'))
@@ -244,6 +296,38 @@ app.get('/service-tickets/:id', async (req, reply) => {
   const row = rows[0]
   if (row === undefined) return problem(reply, 404, 'Not Found', `Service ticket ${id} does not exist.`)
   return ticketView(row)
+})
+
+/** A page of ticket views from `query` (its rows carry the count), the count asked apart only past the last page. */
+async function ticketList (query: string, count: string, filters: unknown[], page: PageRequest): Promise<{ rows: TicketRow[], total: number }> {
+  const offset = (page.page - 1) * page.perPage
+  const { rows } = await pool.query<TicketRow & { total_count: number }>(query, [...filters, page.perPage, offset])
+  const total = rows[0]?.total_count ??
+    (offset === 0 ? 0 : (await pool.query<{ total: number }>(count, filters)).rows[0]?.total ?? 0)
+  return { rows, total }
+}
+
+app.get('/service-tickets', async (req, reply) => {
+  const page = pageOf(req.query)
+  const status = (req.query as { status?: string }).status
+  const { rows, total } = status === undefined
+    ? await ticketList(SQL.tickets, SQL.ticketsCount, [], page)
+    : await ticketList(SQL.ticketsInStatus, SQL.ticketsInStatusCount, [status.split(',')], page)
+  return sendPage(reply, '/service-tickets', page, rows.map(ticketView), total, status === undefined ? '' : `status=${encodeURIComponent(status)}&`)
+})
+
+app.get('/vehicles/:id/service-tickets', async (req, reply) => {
+  const id = Number((req.params as { id: string }).id)
+  const header = req.headers['x-customer-id']
+  const customerId = typeof header === 'string' ? Number(header) : null
+  const { rows: owners } = await pool.query<{ customer_id: number }>(SQL.vehicleOwner, [id])
+  // Another customer's vehicle answers like a missing one.
+  if (owners[0] === undefined || (customerId !== null && owners[0].customer_id !== customerId)) {
+    return problem(reply, 404, 'Not Found', `Vehicle ${id} does not exist.`)
+  }
+  const page = pageOf(req.query)
+  const { rows, total } = await ticketList(SQL.vehicleTickets, SQL.vehicleTicketsCount, [id, customerId], page)
+  return sendPage(reply, `/vehicles/${id}/service-tickets`, page, rows.map(ticketView), total)
 })
 
 app.post('/service-tickets/:id/parts', async (req, reply) => {

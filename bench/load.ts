@@ -11,6 +11,10 @@ export interface Target {
   path: string
   headers: Record<string, string>
   body?: string
+  /** Waits, after each run, for work the server goes on doing for requests the run abandoned. */
+  settle?: (server: Server) => Promise<void>
+  /** The most concurrent connections this target takes, whatever --connections says. */
+  maxConnections?: number
   /** Varies each request (path, body, headers); n counts requests across every run of the route. */
   vary?: (n: number) => { path?: string, body?: string, headers?: Record<string, string> }
 }
@@ -54,6 +58,8 @@ export interface StormResult {
   inventory: SideSummary & { max: number }
   loginsPerSecond: number
   loginNon2xx: number
+  /** Every login answer's status, with `errors` and `timeouts` for the ones that got none. */
+  loginStatusCodes: Record<string, number>
   apiPeakRssKb?: number
 }
 
@@ -78,7 +84,7 @@ async function load (server: Server, target: Target, durationS: number, connecti
     method: target.method,
     headers: target.headers,
     body: target.body,
-    connections,
+    connections: Math.min(connections, target.maxConnections ?? connections),
     duration: durationS,
     timeout: 30,
     pipelining: 1,
@@ -105,6 +111,7 @@ async function load (server: Server, target: Target, durationS: number, connecti
       if (status >= 200 && status < 300) latencies.push(responseTime)
     })
   })
+  await target.settle?.(server)
   const statusCodes: Record<string, number> = {}
   for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count ?? 0
   return {
@@ -233,6 +240,7 @@ export async function loginStorm (server: Server, inventory: Target, loginTarget
     inventory: { ...summarize([value.reads]), max: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN },
     loginsPerSecond: value.logins.rps,
     loginNon2xx: value.logins.non2xx + value.logins.errors + value.logins.timeouts,
+    loginStatusCodes: { ...value.logins.statusCodes, errors: value.logins.errors, timeouts: value.logins.timeouts },
     ...(peakRssKb === undefined ? {} : { apiPeakRssKb: peakRssKb }),
   }
 }

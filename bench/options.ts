@@ -8,7 +8,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
-    'storm-connections': { type: 'string', default: '20' },
+    'storm-connections': { type: 'string', default: '8' },
     'cold-starts': { type: 'string', default: '3' },
     customers: { type: 'string', default: '1000' },
     only: { type: 'string' },
@@ -27,12 +27,12 @@ export const HELP = `npm run bench -- [options]
   --rounds N             measured runs per route and server, interleaved API/baseline (default 3)
   --connections N        concurrent connections (default 10)
   --warmup S             seconds of warm-up per route and server, not measured (default 2)
-  --storm-connections N  concurrent logins during the login storm (default 20)
+  --storm-connections N  concurrent logins during the login storm (default 8, at most 8)
   --cold-starts N        API starts timed from spawn to the first /health 200 (default 3)
   --customers N          customers whose tokens authenticated routes rotate through (default 1000)
   --only a,b             only the routes whose label contains one of these strings
   --redis                give the API REDIS_URL (from the environment) for its cache and rate limits
-  --scale-check          only the uncached ranking and the customers' last page, for comparing scales
+  --scale-check          only the ranking, the customers' last page and the ticket lists, for comparing scales
   --smoke                CI: seed scale 0.01 into a throwaway database, 1 round x 1 s, then drop it
   --skip-build           use the existing dist/ instead of running npm run build
   --no-pin               do not pin processes to cores with taskset

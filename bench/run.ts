@@ -3,7 +3,7 @@
 //
 //   npm run bench:seed -- --scale 1      # once: the dataset (see bench/seed.ts)
 //   npm run bench                        # build, cold start, every route, floor, login storm
-//   npm run bench -- --scale-check       # uncached ranking and the customers' last page only
+//   npm run bench -- --scale-check       # the routes whose cost grows with the data only
 //   npm run bench -- --smoke             # CI: scale 0.01 in a throwaway database, 1 s per route
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -13,7 +13,8 @@ import { benchDatabaseUrl, databaseName, withDatabase } from './common.js'
 import { loginStorm, measureAgainstFloor, measureRoute, type FloorResult, type RouteResult, type SideSummary, type StormResult } from './load.js'
 import { HELP, options } from './options.js'
 import { formatReport, fmtRatio, fmtRps, machine, writeResults } from './report.js'
-import { CACHED_ROUTES, callers, compareAnswers, readFacts, routes } from './routes.js'
+import { callers, type Callers } from './callers.js'
+import { CACHED_ROUTES, compareAnswers, FILTERED_TICKET_LISTS, readFacts, routes, UNFILTERED_TICKET_LIST } from './routes.js'
 import {
   assertAlive, build, canPin, coldStarts, CPUS, deploymentEnv, killAll, LOADGEN_CORE, pinSelf, removeApiDirectory,
   SERVER_CORE, startServer, stopServer,
@@ -63,7 +64,7 @@ async function main (): Promise<number> {
       `${options.skipBuild ? ' (--skip-build: dist/ may be from an older tree)' : ''}`)
     log(`  ${options.rounds} round(s) x ${options.duration} s per route and server after ${options.warmup} s warm-up, ${options.connections} connections` +
       `${canPin ? `, servers on core ${SERVER_CORE}, load generator on core ${LOADGEN_CORE}` : ', unpinned'}${options.redis ? ', API with Redis' : ''}`)
-    log(`  authenticated requests rotate through ${facts.customerIds.length} customers' and ${facts.mechanicIds.length} mechanics' tokens`)
+    log(`  authenticated requests rotate through ${facts.customerIds.length} customers' and ${facts.mechanicIds.length} mechanics' tokens, each with its own session`)
 
     const failures: string[] = []
     const warnings: string[] = []
@@ -88,11 +89,14 @@ async function main (): Promise<number> {
       coldStartMs.baseline.push(baseline.startMs)
     }
     let results: Record<string, unknown>
+    let who: Callers | undefined
     try {
-      const allSpecs = routes(facts, await callers(api, facts))
+      who = await callers(api, databaseUrl, facts.customerIds, facts.mechanicIds)
+      const allSpecs = routes(facts, who)
       let specs = allSpecs
       if (mode === 'scale-check') {
-        specs = specs.filter((s) => s.label.includes('(uncached)') || s.label.includes('(last)') || s.label === 'GET /mechanics/ranking')
+        specs = specs.filter((s) => s.label.includes('(last)') || s.label === 'GET /mechanics/ranking' ||
+          s.label === UNFILTERED_TICKET_LIST || FILTERED_TICKET_LISTS.includes(s.label))
       }
       if (options.only.length > 0) specs = specs.filter((s) => options.only.some((o) => s.label.includes(o)))
 
@@ -139,12 +143,21 @@ async function main (): Promise<number> {
           const s = await loginStorm(server, inventory.target, loginSpec.target, stormSeconds, monitor)
           storms.push(s)
           if (s.inventory.non2xx > 0 || s.inventory.errors > 0 || s.loginNon2xx > 0) {
-            failures.push(`login storm on the ${s.server}: ${s.inventory.non2xx + s.inventory.errors} failed reads, ${s.loginNon2xx} failed logins`)
+            failures.push(`login storm on the ${s.server}: ${s.inventory.non2xx + s.inventory.errors} failed reads, ${s.loginNon2xx} failed logins (${JSON.stringify(s.loginStatusCodes)})`)
           }
         }
       }
 
-      const measurements = { routes: routeResults, floor: floorResults, storms, coldStartMs, apiVmHwmKb: processMemory(api.pid).hwmKb }
+      const measurements = {
+        routes: routeResults,
+        authenticatedReads: specs.filter((s) => s.target.method === 'GET' && 'authorization' in s.target.headers).map((s) => s.label),
+        sessions: { customers: who.customers.length, mechanics: who.mechanics.length },
+        floor: floorResults,
+        storms,
+        coldStartMs,
+        apiVmHwmKb: processMemory(api.pid).hwmKb,
+        ticketCount: facts.counts.service_tickets ?? 0,
+      }
       assertAlive(api, baseline)
       const verdicts = judge(measurements)
       const report = formatReport(measurements, verdicts, env)
@@ -164,6 +177,7 @@ async function main (): Promise<number> {
       log(`Results: ${out} (${((performance.now() - started) / 1000).toFixed(0)} s in all)`)
     } finally {
       await monitor.end().catch(() => {})
+      await who?.end().catch((err: unknown) => { console.error(`Could not delete the callers' sessions: ${(err as Error).message}`) })
       await stopServer(api)
       await stopServer(baseline)
     }

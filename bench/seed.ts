@@ -2,9 +2,10 @@
 //
 //   npm run bench:seed -- [--scale N] [--force]
 //
-// Scale 1 is 10,000 customers, 50 mechanics, 500 parts and 50,000 service tickets, each with 1–3
-// mechanics and 1–4 part lines (quantity 1–5); --scale multiplies every count (0.01 for a smoke
-// run, 20 for a million tickets). The database is dropped, created and migrated with the project's
+// Scale 1 is 10,000 customers with one or two vehicles each, 50 mechanics, 500 parts and 50,000
+// service tickets, each on one of its customer's vehicles, in a status of the repair-order workflow,
+// with 1–3 mechanics and 1–4 part lines (quantity 1–5); --scale multiplies every count (0.01 for a
+// smoke run, 20 for a million tickets). The database is dropped, created and migrated with the project's
 // own migrations, then filled with set-based `insert … select … from generate_series` in chunks.
 //
 // Deterministic: every "random" choice is a hash of the row number (hashint8extended, the stable
@@ -107,12 +108,38 @@ const RAND_FUNCTION = `
 const FIRST_NAMES = ['Ada', 'Ben', 'Carla', 'Dev', 'Elena', 'Farid', 'Grace', 'Hugo', 'Ines', 'Jonas', 'Kemal', 'Lena', 'Mateo', 'Nora', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tariq', 'Uma', 'Viktor', 'Wen', 'Yara', 'Zoe']
 const LAST_NAMES = ['Alvarez', 'Brown', 'Chen', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Haddad', 'Ito', 'Jensen', 'Kowalski', 'Lopez', 'Murphy', 'Nakamura', 'Okafor', 'Petrov', 'Rossi', 'Silva', 'Tanaka', 'Weber']
 const PART_KINDS = ['Brake pad set', 'Oil filter', 'Air filter', 'Spark plug', 'Wiper blade', 'Timing belt', 'Water pump', 'Alternator', 'Starter motor', 'Radiator hose', 'Cabin filter', 'Brake disc', 'Shock absorber', 'Headlight bulb', 'Battery', 'Fuel pump', 'Clutch kit', 'Drive belt', 'Thermostat', 'Ignition coil']
+const MAKES = ['Toyota', 'Ford', 'Volkswagen', 'Honda', 'BMW', 'Renault', 'Hyundai', 'Skoda', 'Fiat', 'Volvo']
+const MODELS = ['Compact', 'Estate', 'Hatchback', 'Saloon', 'Van', 'Pickup', 'Coupe', 'SUV']
 const JOBS = ['Oil change and filter', 'Brake pads front and rear', 'Annual inspection', 'Timing belt replacement', 'Diagnose engine warning light', 'Replace battery and test charging', 'Air conditioning service', 'Suspension check after pothole', 'Replace wiper blades and bulbs', 'Clutch slipping in third gear', 'Coolant leak at radiator hose', 'Pre-trip check, tyres and fluids']
 
 const sqlArray = (items: readonly string[]): string => `array[${items.map((s) => `'${s.replaceAll("'", "''")}'`).join(', ')}]`
 /** A pick from `items` driven by bench_rand(row, salt). */
 const pick = (items: readonly string[], row: string, salt: number): string =>
   `(${sqlArray(items)})[1 + floor(bench_rand(${row}, ${salt}) * ${items.length})::int]`
+
+/**
+ * The statuses tickets are drawn in, with their shares: a shop with much work under way, a steady
+ * stream of finished jobs and some estimates waiting for approval. `invoiced` and `paid` need
+ * invoices, which the seed does not make.
+ */
+const STATUS_SHARES: ReadonlyArray<readonly [string, number]> = [
+  ['in_progress', 0.4], ['completed', 0.3], ['estimate', 0.15], ['approved', 0.1], ['cancelled', 0.05],
+]
+
+/** A status drawn by bench_rand(row, salt) with STATUS_SHARES' weights. */
+function statusCase (row: string, salt: number): string {
+  let upTo = 0
+  const arms = STATUS_SHARES.slice(0, -1).map(([status, share]) => {
+    upTo += share
+    return `when bench_rand(${row}, ${salt}) < ${upTo.toFixed(4)} then '${status}'`
+  })
+  return `(case ${arms.join(' ')} else '${STATUS_SHARES.at(-1)![0]}' end)`
+}
+
+// Customer c owns vehicle 2c - 1, and vehicle 2c when this draw says so (about half of them).
+const HAS_SECOND_VEHICLE = (customer: string): string => `bench_rand(${customer}, 40) < 0.5`
+/** A vehicle's VIN from its id: 17 upper-case hex digits, all within the contract's VIN alphabet. */
+const VIN_OF = (vehicle: string): string => `upper(substr(md5('vin' || ${vehicle}), 1, 17))`
 
 interface Phase {
   table: string
@@ -168,17 +195,34 @@ function phases (sizes: Sizes, passwordHash: string): Phase[] {
         from generate_series($1::int, $2::int) as i`,
     },
     {
+      table: 'vehicles',
+      total: customers,
+      chunk: 20_000,
+      statement: `
+        insert into vehicles (id, customer_id, vin, year, make, model, license_plate) overriding system value
+        select v, c, ${VIN_OF('v')},
+               2000 + floor(bench_rand(v, 41) * 25)::int,
+               ${pick(MAKES, 'v', 42)}, ${pick(MODELS, 'v', 43)},
+               'BN-' || v
+        from generate_series($1::int, $2::int) as c
+        cross join lateral generate_series(2 * c - 1, case when ${HAS_SECOND_VEHICLE('c')} then 2 * c else 2 * c - 1 end) as v`,
+    },
+    {
+      // A uniformly drawn customer (about 5 tickets each), then one of that customer's vehicles.
       table: 'service_tickets',
       total: tickets,
       chunk: 25_000,
-      // VINs are 17 upper-case hex digits: all within the contract's VIN alphabet.
       statement: `
-        insert into service_tickets (id, customer_id, vin, service_date, service_desc) overriding system value
-        select i, 1 + floor(bench_rand(i, 11) * $3)::int,
-               upper(substr(md5('vin' || i), 1, 17)),
+        insert into service_tickets (id, customer_id, vehicle_id, vin, service_date, service_desc, status) overriding system value
+        select i, c, v, ${VIN_OF('v')},
                date '2020-01-01' + floor(bench_rand(i, 12) * 2190)::int,
-               ${pick(JOBS, 'i', 13)}
-        from generate_series($1::int, $2::int) as i`,
+               ${pick(JOBS, 'i', 13)},
+               ${statusCase('i', 14)}
+        from generate_series($1::int, $2::int) as i
+        cross join lateral (select 1 + floor(bench_rand(i, 11) * $3)::int as c) as customer
+        cross join lateral (
+          select 2 * c - 1 + case when ${HAS_SECOND_VEHICLE('c')} and bench_rand(i, 15) < 0.5 then 1 else 0 end as v
+        ) as vehicle`,
       params: [customers],
     },
     {
@@ -219,8 +263,8 @@ function phases (sizes: Sizes, passwordHash: string): Phase[] {
   ]
 }
 
-const IDENTITY_TABLES = ['customers', 'mechanics', 'inventory', 'service_tickets'] as const
-const COUNTED_TABLES = ['customers', 'mechanics', 'inventory', 'service_tickets', 'service_mechanics', 'ticket_parts'] as const
+const IDENTITY_TABLES = ['customers', 'mechanics', 'inventory', 'vehicles', 'service_tickets'] as const
+const COUNTED_TABLES = ['customers', 'mechanics', 'inventory', 'vehicles', 'service_tickets', 'service_mechanics', 'ticket_parts'] as const
 
 export async function seed (options: SeedOptions): Promise<SeedSummary> {
   const { url, scale } = options
@@ -239,7 +283,7 @@ export async function seed (options: SeedOptions): Promise<SeedSummary> {
     }
   }
 
-  log(`Seeding ${database} at scale ${scale}: ${sizes.customers} customers, ${sizes.mechanics} mechanics, ` +
+  log(`Seeding ${database} at scale ${scale}: ${sizes.customers} customers (with 1–2 vehicles each), ${sizes.mechanics} mechanics, ` +
     `${sizes.parts} parts, ${sizes.tickets} service tickets`)
 
   await time('create + migrate', async () => {

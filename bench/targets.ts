@@ -2,14 +2,20 @@
 // fails nothing: the verdicts are printed and written to the results file for a person to read.
 import { median, type FloorResult, type RouteResult, type StormResult } from './load.js'
 import { fmtMs, fmtRatio, fmtRps } from './report.js'
-import { CACHED_ROUTES } from './routes.js'
+import { CACHED_ROUTES, FILTERED_TICKET_LISTS, UNFILTERED_TICKET_LIST } from './routes.js'
 
 export interface Measurements {
   routes: RouteResult[]
+  /** The reads that send a token, each request another caller's (bench/callers.ts). */
+  authenticatedReads: string[]
+  /** How many callers' sessions the tokens rotated through. */
+  sessions: { customers: number, mechanics: number }
   floor: FloorResult[]
   storms: StormResult[]
   coldStartMs: { api: number[], baseline: number[] }
   apiVmHwmKb: number
+  /** Rows in service_tickets: issue 20 asks for the filtered lists at 100k. */
+  ticketCount: number
 }
 
 export interface Verdict {
@@ -23,6 +29,8 @@ const RSS_LIMIT_BYTES = 150e6
 const COLD_START_LIMIT_MS = 1500
 /** A blocked event loop shows as reads waiting for several logins' worth of hashing (~90 ms each). */
 const STORM_READ_P99_LIMIT_MS = 50
+/** Issue 22: the session check is shown on the tokens of at least this many customers. */
+const MIN_CUSTOMER_SESSIONS = 1000
 
 const rpsRatio = (r: RouteResult): number => r.api.rps / r.baseline.rps
 const p99Ratio = (r: RouteResult): number => r.api.p99 / r.baseline.p99
@@ -55,6 +63,23 @@ export function judge (m: Measurements): Verdict[] {
       (r) => `${fmtRatio(p99Ratio(r))} (${fmtMs(r.api.p99)} against ${fmtMs(r.baseline.p99)} ms)`, false),
     everyRoute('cached reads ≥ 5× the baseline', cached, rpsRatio, (v) => v >= 5, (r) => fmtRatio(rpsRatio(r))),
   ]
+  const filtered = m.routes.filter((r) => FILTERED_TICKET_LISTS.includes(r.label))
+  const unfiltered = m.routes.find((r) => r.label === UNFILTERED_TICKET_LIST)
+  verdicts.push(everyRoute('filtered ticket lists ≥ 1.0× the baseline', filtered, rpsRatio, (v) => v >= 1, (r) => fmtRatio(rpsRatio(r))))
+  if (unfiltered === undefined) {
+    verdicts.push({ target: 'filtered ticket lists as fast as the unfiltered list', status: 'not measured', measured: `no ${UNFILTERED_TICKET_LIST} in this run` })
+  } else {
+    const againstUnfiltered = (r: RouteResult): number => r.api.rps / unfiltered.api.rps
+    verdicts.push(everyRoute('filtered ticket lists as fast as the unfiltered list', filtered, againstUnfiltered, (v) => v >= 1,
+      (r) => `${fmtRps(r.api.rps)} against ${fmtRps(unfiltered.api.rps)} req/s (${fmtRatio(againstUnfiltered(r))}) at ${m.ticketCount} tickets`))
+  }
+  const authenticated = reads.filter((r) => m.authenticatedReads.includes(r.label))
+  const sessionsTarget = 'authenticated reads ≥ 1.0× the baseline with the session check on'
+  const sessions = `${m.sessions.customers} customers' and ${m.sessions.mechanics} mechanics' sessions`
+  const sessionVerdict = everyRoute(sessionsTarget, authenticated, rpsRatio, (v) => v >= 1, (r) => fmtRatio(rpsRatio(r)))
+  verdicts.push(m.sessions.customers < MIN_CUSTOMER_SESSIONS && sessionVerdict.status !== 'not measured'
+    ? { target: sessionsTarget, status: 'not measured', measured: `only ${sessions} (the target asks for ${MIN_CUSTOMER_SESSIONS} customers); ${sessionVerdict.measured}` }
+    : { ...sessionVerdict, measured: `over ${sessions}: ${sessionVerdict.measured}` })
   if (health === undefined) {
     verdicts.push({ target: 'cached reads ≥ half the baseline\'s /health', status: 'not measured', measured: 'no /health in this run' })
     verdicts.push({ target: '/health ≥ 0.7× the baseline', status: 'not measured', measured: 'no /health in this run' })

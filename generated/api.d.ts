@@ -577,7 +577,7 @@ export interface paths {
         put?: never;
         /**
          * Add a part to the inventory
-         * @description Adds a part with its unit price to the catalogue; for mechanics only.
+         * @description Adds a part with its unit price to the catalogue; for mechanics only. With an `Idempotency-Key`, a retry adds it once.
          */
         post: operations["createPart"];
         delete?: never;
@@ -612,6 +612,123 @@ export interface paths {
          * @description Removes a part from the catalogue; 409 while any ticket uses it.
          */
         delete: operations["deletePart"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inventory/{part_id}/stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The part's id. */
+                part_id: components["parameters"]["PartId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a part's stock
+         * @description Returns how many of the part the shop holds; an untracked part (never counted) answers `tracked` false with `on_hand` and `reorder_point` null.
+         */
+        get: operations["getPartStock"];
+        /**
+         * Record a physical count of a part
+         * @description Sets `on_hand` to what was counted and records the difference as a `count` movement; the part is tracked from then on. `reorder_point`, when omitted, stays as it was (0 for a first count).
+         */
+        put: operations["countPartStock"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inventory/{part_id}/stock/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The part's id. */
+                part_id: components["parameters"]["PartId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive stock of a part
+         * @description Adds a delivery of a tracked part to `on_hand` and records it as a `receipt` movement. An untracked part gets 409 (count it first), and so does a receipt that would take `on_hand` past 1,000,000,000. Needs an `Idempotency-Key`, so a retried delivery is booked once.
+         */
+        post: operations["receiveStock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inventory/{part_id}/stock/movements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The part's id. */
+                part_id: components["parameters"]["PartId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a part's stock movements
+         * @description Returns one page of the part's stock ledger, oldest first; the quantities add up to `on_hand`. An untracked part has an empty ledger.
+         */
+        get: operations["listStockMovements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the stock of tracked parts
+         * @description Returns one page of the stock of every tracked part, by part id; `below_reorder_point=true` keeps only the parts with `on_hand` below their reorder point (the reorder list).
+         */
+        get: operations["listStock"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/shop/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the shop's settings
+         * @description Returns the labor rate new labor lines default to and the tax rates on parts and labor.
+         */
+        get: operations["getShopSettings"];
+        /**
+         * Update the shop's settings
+         * @description Replaces the labor rate and both tax rates; rates are from 0 to 1 with at most four decimals (0.0825 is 8.25 %).
+         */
+        put: operations["updateShopSettings"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -958,6 +1075,42 @@ export interface components {
             meta: components["schemas"]["PageMeta"];
         };
         /**
+         * @description 1 to 255 visible ASCII characters (no spaces or control characters).
+         * @example 6f1c1d0e-3b0a-4c47-9a8e-2f0d51b2c7a4
+         */
+        IdempotencyKey: string;
+        /**
+         * @description A number of units of a part in stock, up to 1,000,000,000.
+         * @example 12
+         */
+        StockQuantity: number;
+        /** @description How many of a part the shop holds. `on_hand` and `reorder_point` are null while the part is untracked. */
+        Stock: {
+            part_id: components["schemas"]["Id"];
+            /** @description What the part is. */
+            name: string;
+            /** @description Whether the part's stock is counted; false until its first physical count. */
+            tracked: boolean;
+            /** @description How many the shop holds; null while untracked. */
+            on_hand: components["schemas"]["StockQuantity"] | null;
+            /** @description Below this many the part is on the reorder list; null while untracked. */
+            reorder_point: components["schemas"]["StockQuantity"] | null;
+            /** @description `on_hand < reorder_point` (false while untracked). */
+            below_reorder_point: boolean;
+        };
+        /** @description A physical count of a part. */
+        StockCount: {
+            on_hand: components["schemas"]["StockQuantity"];
+            reorder_point?: components["schemas"]["StockQuantity"];
+        };
+        /** @description A delivery of a part. */
+        StockReceipt: {
+            /** @description How many arrived. */
+            quantity: number;
+            /** @description The supplier's delivery note or invoice number. */
+            reference?: string;
+        };
+        /**
          * @description The model year, from 1886 (the first car) to next year.
          * @example 2003
          */
@@ -1072,6 +1225,51 @@ export interface components {
         TicketEventPage: {
             data: components["schemas"]["TicketEvent"][];
             meta: components["schemas"]["PageMeta"];
+        };
+        /** @description One entry of a part's stock ledger. */
+        StockMovement: {
+            id: components["schemas"]["Id"];
+            /**
+             * @description `count` (a physical count: the difference it made), `receipt` (a delivery), `ticket` (taken by a ticket line) or `return` (given back from a ticket).
+             * @enum {string}
+             */
+            kind: "count" | "receipt" | "ticket" | "return";
+            /** @description The change to `on_hand`, signed. */
+            quantity: number;
+            /** @description `on_hand` right after this movement. */
+            on_hand_after: number;
+            /** @description The ticket of a `ticket` or `return` movement; null otherwise. */
+            ticket_id: components["schemas"]["Id"] | null;
+            /** @description A receipt's reference; null when none was given. */
+            reference: string | null;
+            /**
+             * Format: date-time
+             * @description When the movement was booked.
+             */
+            at: string;
+            actor: components["schemas"]["Actor"];
+        };
+        /** @description One page of stock levels. */
+        StockPage: {
+            data: components["schemas"]["Stock"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description One page of a stock ledger. */
+        StockMovementPage: {
+            data: components["schemas"]["StockMovement"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /**
+         * @description A rate from 0 to 1 with at most four decimals (0.0825 is 8.25 %).
+         * @example 0.0825
+         */
+        TaxRate: number;
+        /** @description The shop's labor rate and tax rates. */
+        ShopSettings: {
+            /** @description The hourly rate a labor line gets when it names none (money, up to 99,999.99). */
+            labor_rate: number;
+            parts_tax_rate: components["schemas"]["TaxRate"];
+            labor_tax_rate: components["schemas"]["TaxRate"];
         };
         /** @description Credentials to exchange for a token. */
         LoginRequest: {
@@ -1202,6 +1400,24 @@ export interface components {
             /** @description One entry per bad field. */
             errors: components["schemas"]["FieldError"][];
         };
+        /** @description An RFC 9457 problem detail for a tracked part without enough in stock. */
+        InsufficientStockProblem: {
+            /**
+             * @description `/problems/insufficient-stock`.
+             * @constant
+             */
+            type: "/problems/insufficient-stock";
+            /** @description A short summary of the kind of problem. */
+            title: string;
+            /** @description The HTTP status code (409). */
+            status: number;
+            /** @description What went wrong with this request. */
+            detail: string;
+            /** @description The path of the request. */
+            instance: string;
+            /** @description How many of the part are in stock. */
+            available: number;
+        };
         /** @description What is wrong with one field. */
         FieldError: {
             /** @description The field, as a JSON pointer inside its location (`/email`, `/mechanic_ids/0`). */
@@ -1285,6 +1501,33 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["ValidationProblem"];
+            };
+        };
+        /** @description A request with this `Idempotency-Key` is still running; retry once it has answered. */
+        IdempotencyKeyInUse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description This `Idempotency-Key` was used with another body (or another operation's parameters); use a new key for a new change. */
+        IdempotencyKeyReused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ValidationProblem"];
+            };
+        };
+        /** @description There is not enough of a tracked part in stock; `available` says how many there are. Nothing was changed. */
+        InsufficientStock: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InsufficientStockProblem"];
             };
         };
         /** @description The body is larger than the server accepts (64 KiB). */
@@ -1385,6 +1628,12 @@ export interface components {
         PerPage: number;
         /** @description An ETag from an earlier answer; while it still matches, the answer is 304 with no body. */
         IfNoneMatch: string;
+        /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; see "Idempotent retries". */
+        IdempotencyKey: components["schemas"]["IdempotencyKey"];
+        /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; required here. See "Idempotent retries". */
+        IdempotencyKeyRequired: components["schemas"]["IdempotencyKey"];
+        /** @description `true` keeps only the parts whose `on_hand` is below their `reorder_point`. */
+        BelowReorderPoint: boolean;
         /** @description The vehicle's id. */
         VehicleId: components["schemas"]["Id"];
         /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
@@ -1404,6 +1653,8 @@ export interface components {
     };
     requestBodies: never;
     headers: {
+        /** @description `true` when this answer is the stored answer to an earlier request with the same `Idempotency-Key`, replayed; absent otherwise. */
+        IdempotentReplayed: "true";
         /** @description The path of the created resource. */
         Location: string;
         /** @description RFC 8288 links to the `first`, `prev`, `next` and `last` pages. */
@@ -2747,7 +2998,10 @@ export interface operations {
     createPart: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; see "Idempotent retries". */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2761,6 +3015,7 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2771,9 +3026,11 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyKeyInUse"];
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2875,6 +3132,258 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPartStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The part's id. */
+                part_id: components["parameters"]["PartId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The part's stock. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stock"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    countPartStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The part's id. */
+                part_id: components["parameters"]["PartId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockCount"];
+            };
+        };
+        responses: {
+            /** @description The part's stock after the count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stock"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    receiveStock: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; required here. See "Idempotent retries". */
+                "Idempotency-Key": components["parameters"]["IdempotencyKeyRequired"];
+            };
+            path: {
+                /** @description The part's id. */
+                part_id: components["parameters"]["PartId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockReceipt"];
+            };
+        };
+        responses: {
+            /** @description The delivery was booked; the body is the part's stock after it. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Stock"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description The part is not tracked, the receipt would take `on_hand` past its maximum, or a request with this `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listStockMovements: {
+        parameters: {
+            query?: {
+                /** @description The page to return, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many items a page holds. */
+                per_page?: components["parameters"]["PerPage"];
+            };
+            header?: never;
+            path: {
+                /** @description The part's id. */
+                part_id: components["parameters"]["PartId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the ledger. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockMovementPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listStock: {
+        parameters: {
+            query?: {
+                /** @description The page to return, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many items a page holds. */
+                per_page?: components["parameters"]["PerPage"];
+                /** @description `true` keeps only the parts whose `on_hand` is below their `reorder_point`. */
+                below_reorder_point?: components["parameters"]["BelowReorderPoint"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of stock levels. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getShopSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shop's settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateShopSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShopSettings"];
+            };
+        };
+        responses: {
+            /** @description The shop's new settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -1,5 +1,7 @@
 // Generated from openapi.yaml by scripts/generate-handlers.ts. Do not edit: run `npm run generate`.
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Transaction } from 'kysely'
+import type { Database } from '../src/db/schema.js'
 import type { operations } from './api.js'
 
 /** Request fields that the contract gives a default: AJV fills them in before the handler runs. */
@@ -82,14 +84,28 @@ export interface Handlers {
   listVehicleTickets: (req: FastifyRequest<{ Params: operations["listVehicleTickets"]['parameters']['path']; Querystring: WithDefaults<NonNullable<operations["listVehicleTickets"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listVehicleTickets"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
   /** List parts (GET /inventory) */
   listParts: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listParts"]['parameters']['query']>, "page" | "per_page">; Headers: NonNullable<operations["listParts"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listParts"]['responses'][200]['content']["application/json"]; headers: { "link": string, "etag"?: string, "cache-control"?: string } } | { status: 304; headers?: { "etag"?: string, "cache-control"?: string } }>
-  /** Add a part to the inventory (POST /inventory) */
-  createPart: (req: FastifyRequest<{ Body: operations["createPart"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 201; body: operations["createPart"]['responses'][201]['content']["application/json"]; headers: { "location": string } }>
+  /** Add a part to the inventory (POST /inventory); x-idempotent: optional, writes go through trx */
+  createPart: (req: FastifyRequest<{ Headers: NonNullable<operations["createPart"]['parameters']['header']>; Body: operations["createPart"]['requestBody']['content']['application/json'] }>, reply: FastifyReply, trx: Transaction<Database>) => Promise<{ status: 201; body: operations["createPart"]['responses'][201]['content']["application/json"]; headers: { "location": string, "idempotent-replayed"?: string } }>
   /** Get a part (GET /inventory/{part_id}) */
   getPart: (req: FastifyRequest<{ Params: operations["getPart"]['parameters']['path']; Headers: NonNullable<operations["getPart"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getPart"]['responses'][200]['content']["application/json"]; headers?: { "etag"?: string, "cache-control"?: string } } | { status: 304; headers?: { "etag"?: string, "cache-control"?: string } }>
   /** Update a part (PUT /inventory/{part_id}) */
   updatePart: (req: FastifyRequest<{ Params: operations["updatePart"]['parameters']['path']; Body: operations["updatePart"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updatePart"]['responses'][200]['content']["application/json"] }>
   /** Delete a part (DELETE /inventory/{part_id}) */
   deletePart: (req: FastifyRequest<{ Params: operations["deletePart"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 204 }>
+  /** Get a part's stock (GET /inventory/{part_id}/stock) */
+  getPartStock: (req: FastifyRequest<{ Params: operations["getPartStock"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getPartStock"]['responses'][200]['content']["application/json"] }>
+  /** Record a physical count of a part (PUT /inventory/{part_id}/stock) */
+  countPartStock: (req: FastifyRequest<{ Params: operations["countPartStock"]['parameters']['path']; Body: operations["countPartStock"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["countPartStock"]['responses'][200]['content']["application/json"] }>
+  /** Receive stock of a part (POST /inventory/{part_id}/stock/receipts); x-idempotent: required, writes go through trx */
+  receiveStock: (req: FastifyRequest<{ Params: operations["receiveStock"]['parameters']['path']; Headers: NonNullable<operations["receiveStock"]['parameters']['header']>; Body: operations["receiveStock"]['requestBody']['content']['application/json'] }>, reply: FastifyReply, trx: Transaction<Database>) => Promise<{ status: 201; body: operations["receiveStock"]['responses'][201]['content']["application/json"]; headers: { "location": string, "idempotent-replayed"?: string } }>
+  /** List a part's stock movements (GET /inventory/{part_id}/stock/movements) */
+  listStockMovements: (req: FastifyRequest<{ Params: operations["listStockMovements"]['parameters']['path']; Querystring: WithDefaults<NonNullable<operations["listStockMovements"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listStockMovements"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** List the stock of tracked parts (GET /stock) */
+  listStock: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listStock"]['parameters']['query']>, "page" | "per_page" | "below_reorder_point"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listStock"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** Get the shop's settings (GET /shop/settings) */
+  getShopSettings: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getShopSettings"]['responses'][200]['content']["application/json"] }>
+  /** Update the shop's settings (PUT /shop/settings) */
+  updateShopSettings: (req: FastifyRequest<{ Body: operations["updateShopSettings"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateShopSettings"]['responses'][200]['content']["application/json"] }>
   /** Check health (GET /health) */
   getHealth: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getHealth"]['responses'][200]['content']["application/json"] } | { status: 503; body: operations["getHealth"]['responses'][503]['content']["application/json"] }>
   /** Check liveness (GET /health/live) */

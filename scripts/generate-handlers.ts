@@ -1,12 +1,15 @@
 // Writes generated/handlers.ts: one typed method per operationId, the TypeScript twin of
 // oapi-codegen's strict server interface. Types come from generated/api.d.ts; this script only
 // decides, from openapi.yaml, which statuses a handler returns (the rest are thrown as problems), which headers a handler must set, and which
-// request fields AJV fills with defaults (so the handler may rely on them).
+// request fields AJV fills with defaults (so the handler may rely on them). An operation marked
+// `x-idempotent` gets a third argument, the transaction the idempotency mechanism opened for it
+// (src/plugins/idempotency.ts): its writes go there, so its stored answer commits with them.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { ROOT, SPEC_PATH } from '../src/contract/paths.js'
 import { resolveRef } from '../src/contract/spec.js'
+import { idempotencyOf } from '../src/lib/idempotency.js'
 
 type Json = Record<string, unknown>
 const spec = parse(readFileSync(SPEC_PATH, 'utf8')) as Json
@@ -68,13 +71,19 @@ for (const [path, item] of Object.entries(paths)) {
     }
     if (replies.length === 0) throw new Error(`${id} declares no 2xx/3xx response`)
 
-    out.push(`  /** ${op.summary as string} (${method.toUpperCase()} ${path}) */`)
-    out.push(`  ${id}: (req: ${generic.length === 0 ? 'FastifyRequest' : `FastifyRequest<{ ${generic.join('; ')} }>`}, reply: FastifyReply) => Promise<${replies.join(' | ')}>`)
+    const responses = op.responses as Json
+    const idempotent = idempotencyOf(`${method.toUpperCase()} ${path}`, op, params,
+      (status) => Object.keys((resolve(responses[status]).headers ?? {}) as Json))
+    const trx = idempotent === undefined ? '' : ', trx: Transaction<Database>'
+    out.push(`  /** ${op.summary as string} (${method.toUpperCase()} ${path})${idempotent === undefined ? '' : `; x-idempotent: ${idempotent}, writes go through trx`} */`)
+    out.push(`  ${id}: (req: ${generic.length === 0 ? 'FastifyRequest' : `FastifyRequest<{ ${generic.join('; ')} }>`}, reply: FastifyReply${trx}) => Promise<${replies.join(' | ')}>`)
   }
 }
 
 const file = `// Generated from openapi.yaml by scripts/generate-handlers.ts. Do not edit: run \`npm run generate\`.
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Transaction } from 'kysely'
+import type { Database } from '../src/db/schema.js'
 import type { operations } from './api.js'
 
 /** Request fields that the contract gives a default: AJV fills them in before the handler runs. */

@@ -29,15 +29,16 @@ interface Schema {
 
 /** Every operationId exactly once: set up, then reads, then updates, then deletes in dependency order. */
 const RUN_ORDER = [
-  // set up: accounts, a part, a vehicle, a ticket that uses them
-  'createCustomer', 'loginCustomer', 'loginMechanic', 'refreshSession', 'createMechanic', 'createPart', 'createVehicle',
+  // set up: accounts, a part and its stock, a vehicle, a ticket that uses them
+  'createCustomer', 'loginCustomer', 'loginMechanic', 'refreshSession', 'createMechanic', 'createPart', 'countPartStock', 'receiveStock', 'createVehicle',
   'createServiceTicket', 'addTicketPart', 'editTicketMechanics',
   // reads
   'getHealth', 'getLiveness', 'getOpenApi', 'getDocs', 'listCustomers', 'getCustomer', 'listMyCustomerTickets', 'listMechanics', 'getMechanic',
   'getMechanicRanking', 'listMyMechanicTickets', 'listServiceTickets', 'getServiceTicket', 'listParts', 'getPart',
   'listVehicles', 'getVehicle', 'listCustomerVehicles', 'listVehicleTickets',
+  'getPartStock', 'listStockMovements', 'listStock', 'getShopSettings',
   // updates, then the ticket's workflow: approved by its customer, started, and its history
-  'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart', 'updateVehicle',
+  'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart', 'updateVehicle', 'updateShopSettings',
   'recordTicketApproval', 'transitionServiceTicket', 'listTicketEvents',
   // deletes, children first
   'removeTicketPart', 'deleteServiceTicket', 'deleteVehicle', 'deletePart', 'deleteCustomer', 'deleteMechanic',
@@ -61,6 +62,16 @@ const BODY_VARIABLES: Record<string, Record<string, string>> = {
   createVehicle: { customer_id: '{{customerId}}' },
   updateVehicle: { customer_id: '{{customerId}}' },
 }
+
+/** Values for the required header parameters a request sends. */
+const HEADER_VALUES: Record<string, string> = { 'Idempotency-Key': '{{$guid}}' }
+
+/**
+ * x-idempotent operations whose request is sent a second time right after the first, with the
+ * same Idempotency-Key and body: the run checks the replay (same status and body, `Idempotent-Replayed`).
+ */
+const REPLAYED = ['receiveStock'] as const
+const replayId = (id: string): string => `${id}Replay`
 
 /** Response fields this run keeps for later requests: operationId → variable → body field. */
 const STORE: Record<string, Record<string, string>> = {
@@ -186,7 +197,7 @@ function tokenRole (o: Operation): string | undefined {
   return roles[0]
 }
 
-function request (o: Operation): Json {
+function request (o: Operation, idempotencyKey?: string): Json {
   const url = `{{baseUrl}}${o.path.replace(/{(\w+)}/g, ':$1')}`
   const pathParams = o.parameters.filter((p) => p.in === 'path')
   const query = o.parameters.filter((p) => p.in === 'query')
@@ -197,7 +208,10 @@ function request (o: Operation): Json {
   const header: Json[] = []
   if (body !== undefined) header.push({ key: 'Content-Type', value: 'application/json' })
   for (const p of headerParams) {
-    header.push({ key: p.name, value: '', description: p.description, disabled: true })
+    // A required header is sent; an Idempotency-Key is a fresh one per send (Postman's {{$guid}}).
+    if (p.name === 'Idempotency-Key' && idempotencyKey !== undefined) header.push({ key: p.name, value: idempotencyKey, description: p.description })
+    else if (p.required === true) header.push({ key: p.name, value: HEADER_VALUES[String(p.name)] ?? '', description: p.description })
+    else header.push({ key: p.name, value: '', description: p.description, disabled: true })
   }
 
   // Parameters without a default (the list filters) are listed but switched off: an empty value would be a 400.
@@ -355,6 +369,9 @@ function testScript (o: Operation, next: string | null): string[] {
       lines.push(`pm.test("body is not empty", function () {`, '  pm.expect(pm.response.text()).to.not.equal("");', '});')
     }
   }
+  if ((REPLAYED as readonly string[]).includes(o.id)) {
+    lines.push('', '// The replay that follows must answer exactly this.', `pm.collectionVariables.set("firstAnswer", pm.response.text());`)
+  }
   lines.push(...(SESSION_TESTS[o.id] ?? []))
   const store = STORE[o.id]
   if (store !== undefined) {
@@ -372,7 +389,29 @@ function testScript (o: Operation, next: string | null): string[] {
   return lines
 }
 
+/** The second send of a REPLAYED operation: the same key and body, and the first answer again. */
+function replayTestScript (o: Operation, next: string | null): string[] {
+  const status = successStatus(o)
+  return [
+    `// Generated from openapi.yaml (${o.id}, x-idempotent). The run continues with ${next === null ? 'nothing: this is the last request' : next}.`,
+    `pm.execution.setNextRequest(${js(next)});`,
+    '',
+    `pm.test(${js(`status is ${status} again`)}, function () {`,
+    `  pm.response.to.have.status(${status});`,
+    '});',
+    'pm.test("marked Idempotent-Replayed: true", function () {',
+    '  pm.expect(pm.response.headers.get("Idempotent-Replayed")).to.equal("true");',
+    '});',
+    'pm.test("the body of the first answer, nothing done twice", function () {',
+    '  pm.expect(pm.response.json()).to.eql(JSON.parse(pm.collectionVariables.get("firstAnswer")));',
+    '});',
+  ]
+}
+
 function preRequestScript (o: Operation): string[] | undefined {
+  if ((REPLAYED as readonly string[]).includes(o.id)) {
+    return ['// One key for this request and its replay right after it.', 'pm.collectionVariables.set("idempotencyKey", pm.variables.replaceIn("{{$guid}}"));']
+  }
   if (o.id !== 'createCustomer') return undefined
   return [
     '// A new tag per sign-up: the emails in this run\'s bodies are unique, so the collection can run again',
@@ -464,11 +503,14 @@ const info = spec.info as Json
 const tags = (spec.tags ?? []) as Array<{ name: string, description?: string }>
 const byTag = new Map<string, Json[]>()
 /** Every request in the order a run sends them: RUN_ORDER with the workflow after WORKFLOW_AFTER. */
-const SEQUENCE: string[] = RUN_ORDER.flatMap((id) => id === WORKFLOW_AFTER ? [id, ...WORKFLOW.map((step) => step.id)] : [id])
+const SEQUENCE: string[] = RUN_ORDER.flatMap((id) => id === WORKFLOW_AFTER
+  ? [id, ...WORKFLOW.map((step) => step.id)]
+  : (REPLAYED as readonly string[]).includes(id) ? [id, replayId(id)] : [id])
 const nextOf = (id: string): string | null => SEQUENCE[SEQUENCE.indexOf(id) + 1] ?? null
 RUN_ORDER.forEach((id) => {
   const o = operations.get(id) as Operation
-  const req = request(o)
+  const replayed = (REPLAYED as readonly string[]).includes(id)
+  const req = request(o, replayed ? '{{idempotencyKey}}' : undefined)
   const prerequest = preRequestScript(o)
   const item: Json = {
     id: o.id,
@@ -480,7 +522,17 @@ RUN_ORDER.forEach((id) => {
     request: req,
     response: savedResponse(o, req),
   }
-  byTag.set(o.tag, [...(byTag.get(o.tag) ?? []), item])
+  const items = [item]
+  if (replayed) {
+    items.push({
+      id: replayId(id),
+      name: `${String(o.op.summary)}, retried with the same key`,
+      event: [{ listen: 'test', script: { type: 'text/javascript', exec: replayTestScript(o, nextOf(replayId(id))) } }],
+      request: { ...req, description: `The same request again, with the same \`Idempotency-Key\` and body: the server replays its first answer with \`Idempotent-Replayed: true\` and books nothing twice.\n\n${String(req.description)}` },
+      response: [],
+    })
+  }
+  byTag.set(o.tag, [...(byTag.get(o.tag) ?? []), ...items])
 })
 byTag.set(WORKFLOW_FOLDER, WORKFLOW.map((step) => workflowItem(step, nextOf(step.id))))
 
@@ -514,11 +566,16 @@ const VARIABLES: Array<[string, string, string]> = [
   ['vehicleId', '', 'Set by "Register a vehicle".'],
   ['workflowTicketId', '', 'Set by "Open an estimate" (Repair order workflow).'],
   ['workflowETag', '', 'The workflow ticket\'s latest ETag, sent back in If-Match.'],
+  ['idempotencyKey', '', 'Set before each request that is retried with the same Idempotency-Key.'],
+  ['firstAnswer', '', 'The first answer of a request that is retried, to compare the replay with.'],
 ]
 
 const stepName = (id: string): string => {
   const step = WORKFLOW.find((w) => w.id === id)
-  return step === undefined ? `${String(operations.get(id)?.op.summary)} (${operations.get(id)?.tag})` : `${step.name} (${WORKFLOW_FOLDER})`
+  if (step !== undefined) return `${step.name} (${WORKFLOW_FOLDER})`
+  const retried = REPLAYED.find((r) => replayId(r) === id)
+  if (retried !== undefined) return `${String(operations.get(retried)?.op.summary)}, retried with the same key (${operations.get(retried)?.tag})`
+  return `${String(operations.get(id)?.op.summary)} (${operations.get(id)?.tag})`
 }
 const order = SEQUENCE.map((id, i) => `${i + 1}. ${stepName(id)}`).join('\n')
 const collection = {

@@ -13,6 +13,7 @@ import compression from './plugins/compression.js'
 import contract from './contract/plugin.js'
 import db from './plugins/db.js'
 import hashing from './plugins/hashing.js'
+import idempotency from './plugins/idempotency.js'
 import limits from './plugins/limits.js'
 import problems, { MAX_REQUEST_TARGET_LENGTH, sendProblem } from './plugins/problems.js'
 import { badRequest, toProblem } from './errors.js'
@@ -33,6 +34,8 @@ export interface BuildOptions {
   requestTimeoutMs?: number
   /** PGlite only: start from this dump of a migrated database (the test runner makes one). */
   pgliteSnapshot?: Blob
+  /** How often expired idempotency keys are swept (default 15 minutes; 0: never, for tests). */
+  idempotencySweepIntervalMs?: number
 }
 
 /** Fields that never reach a log line, wherever they appear in the logged object. */
@@ -111,16 +114,18 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(caching)
   // 9. Sessions: refresh tokens, logout, and endings told to every instance through Redis.
   await app.register(sessions, { refreshTokenTtlSeconds: config.refreshTokenTtlSeconds })
+  // 10. Idempotent retries: the routes marked x-idempotent run their handlers through it.
+  await app.register(idempotency, { sweepIntervalMs: options.idempotencySweepIntervalMs })
 
   if (config.bootstrapMechanic !== undefined) {
     const created = await ensureBootstrapMechanic(app.db, config.bootstrapMechanic, hashPassword)
     if (created) app.log.info({ email: config.bootstrapMechanic.email }, 'bootstrap mechanic created')
   }
 
-  // 9b. Compression for the operations that opt in (the docs page).
+  // 10b. Compression for the operations that opt in (the docs page).
   await app.register(compression)
 
-  // 10. The routes, from the contract.
+  // 11. The routes, from the contract.
   await app.register(contract, {
     handlers: createHandlers({
       db: app.db,

@@ -2,6 +2,7 @@
 // anywhere (validation, JWT, rate limit, the database) into an RFC 9457 problem.
 import type { FastifyError } from 'fastify'
 import type { components } from '../generated/api.js'
+import { InsufficientStock, StockLimitExceeded, StockNotTracked } from './db/errors.js'
 import { DuplicateValue, isConnectionError, RowNotFound, StillReferenced, unexpectedViolation, UnknownReference, type RefusedField } from './db/pg-errors.js'
 import { IllegalTransition, InvalidTicketValue, ReauthorizationRequired, StaleTicket, TicketContention, TicketLocked } from './db/ticket-errors.js'
 import { QueueFull } from './lib/concurrency.js'
@@ -15,7 +16,7 @@ export class HttpProblem extends Error {
     detail: string,
     readonly type = 'about:blank',
     readonly errors?: FieldError[],
-    /** Members of the problem beyond RFC 9457's, declared by the operation's schema (`from`, `to`, `allowed`). */
+    /** Members of the problem beyond RFC 9457's, declared by the operation's schema (`from`, `to`, `allowed`, `available`). */
     readonly extras?: Record<string, unknown>,
   ) {
     super(detail)
@@ -31,6 +32,11 @@ const PROBLEM_TYPES = {
   illegalTransition: '/problems/illegal-transition',
   reauthorizationRequired: '/problems/reauthorization-required',
   ticketLocked: '/problems/ticket-locked',
+  insufficientStock: '/problems/insufficient-stock',
+  stockNotTracked: '/problems/stock-not-tracked',
+  stockLimit: '/problems/stock-limit',
+  idempotencyKeyInUse: '/problems/idempotency-key-in-use',
+  idempotencyKeyReused: '/problems/idempotency-key-reused',
 } as const
 
 export const badRequest = (detail: string, errors: FieldError[]) =>
@@ -52,12 +58,18 @@ export const conflict = (detail: string) => new HttpProblem(409, 'Conflict', det
 const serviceUnavailable = (detail = 'The database is unavailable; try again shortly.') =>
   new HttpProblem(503, 'Service Unavailable', detail, PROBLEM_TYPES.unavailable)
 
+export const idempotencyKeyInUse = () =>
+  new HttpProblem(409, 'Conflict', 'A request with this Idempotency-Key is still running; retry once it has answered.', PROBLEM_TYPES.idempotencyKeyInUse)
+export const idempotencyKeyReused = () =>
+  new HttpProblem(422, 'Unprocessable Content', 'This Idempotency-Key was used with another request; use a new key for a new change.',
+    PROBLEM_TYPES.idempotencyKeyReused, [{ name: 'Idempotency-Key', in: 'header', reason: 'was used with another request body' }])
+
 /** Fields of the body a repository refused, as the problem's `errors`. */
 const bodyFields = (fields: readonly RefusedField[]): FieldError[] =>
   fields.map(({ field, reason }) => ({ name: `/${field}`, in: 'body', reason }))
 
-/** The answer to a refusal of the database layer (src/db/pg-errors.ts, src/db/ticket-errors.ts); undefined for anything else. */
-function refusalProblem (err: unknown): HttpProblem | undefined {
+/** The answer to a refusal of the database layer (src/db/pg-errors.ts, errors.ts, ticket-errors.ts); undefined for anything else. */
+function repositoryProblem (err: unknown): HttpProblem | undefined {
   if (err instanceof DuplicateValue || err instanceof StillReferenced || err instanceof TicketContention) return conflict(err.message)
   if (err instanceof UnknownReference) {
     return new HttpProblem(422, 'Unprocessable Content', err.message, PROBLEM_TYPES.unknownReference, bodyFields(err.fields))
@@ -70,6 +82,11 @@ function refusalProblem (err: unknown): HttpProblem | undefined {
   if (err instanceof IllegalTransition) {
     return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.illegalTransition, undefined, { from: err.from, to: err.to, allowed: [...err.allowed] })
   }
+  if (err instanceof InsufficientStock) {
+    return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.insufficientStock, undefined, { available: err.available })
+  }
+  if (err instanceof StockNotTracked) return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.stockNotTracked)
+  if (err instanceof StockLimitExceeded) return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.stockLimit)
   return undefined
 }
 
@@ -119,6 +136,8 @@ function fieldReason (e: AjvError): string {
 
 export function toProblem (err: unknown): HttpProblem {
   if (err instanceof HttpProblem) return err
+  const fromRepository = repositoryProblem(err)
+  if (fromRepository !== undefined) return fromRepository
   const e = err as Partial<FastifyError> & { validation?: AjvError[], validationContext?: string }
 
   if (Array.isArray(e.validation)) {
@@ -128,8 +147,6 @@ export function toProblem (err: unknown): HttpProblem {
     return badRequest(detail, errors)
   }
 
-  const refusal = refusalProblem(err)
-  if (refusal !== undefined) return refusal
   const violation = unexpectedViolation(err)
   if (violation === 'duplicate') return conflict('A record with this value already exists.')
   if (violation === 'referenced') return conflict('The record is still referenced by other records.')

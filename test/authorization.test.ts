@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { type Account, buildTestApp, changedTables, customerAccount, expectContract, fillPath, FIXTURE_PASSWORD, mechanicAccount, type Operation, operations, part, snapshot, ticket } from './helpers.js'
+import { countStock } from '../src/db/stock.js'
 import { insertVehicle, vehicleForVin } from '../src/db/vehicles.js'
 
 const CALLERS = ['none', 'customerA', 'customerB', 'mechanic'] as const
@@ -36,6 +37,8 @@ interface World {
 interface WorldOptions {
   /** Whose ticket the world's ticket is: deleting customer A needs A without tickets (else 409). */
   ticketOwner?: 'A' | 'B'
+  /** Count `part` into stock, so it is tracked (receipts need that). */
+  stockCounted?: boolean
 }
 
 interface Row {
@@ -43,6 +46,7 @@ interface Row {
   /** Path parameters; the defaults point at A's things (see `defaultParams`). */
   params?: (w: World) => Record<string, number>
   body?: (w: World) => unknown
+  headers?: () => Record<string, string>
   world?: WorldOptions
 }
 
@@ -117,6 +121,20 @@ const EXPECTED: Record<string, Row> = {
   // Auth: a refresh answers for the refresh token's session, whoever sends it; logout ends the caller's own.
   refreshSession: { expect: publicOp(200), body: (w) => ({ refresh_token: w.A.refreshToken }) },
   endSession: { expect: { none: 401, customerA: 204, customerB: 204, mechanic: 204 } },
+  // Stock
+  getPartStock: { expect: mechanicOnly(200) },
+  countPartStock: { expect: mechanicOnly(200), body: () => ({ on_hand: 5, reorder_point: 2 }) },
+  receiveStock: {
+    expect: mechanicOnly(201),
+    body: () => ({ quantity: 3, reference: 'DN-1' }),
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+    world: { stockCounted: true },
+  },
+  listStockMovements: { expect: mechanicOnly(200) },
+  listStock: { expect: mechanicOnly(200) },
+  // Shop
+  getShopSettings: { expect: mechanicOnly(200) },
+  updateShopSettings: { expect: mechanicOnly(200), body: () => ({ labor_rate: 110, parts_tax_rate: 0.0825, labor_tax_rate: 0 }) },
   // System
   getHealth: { expect: publicOp(200) },
   getLiveness: { expect: publicOp(200) },
@@ -133,6 +151,7 @@ async function makeWorld (app: FastifyInstance, opts: WorldOptions = {}): Promis
   const freePart = await part(app, 'Oil filter', 7.5)
   const owner = opts.ticketOwner === 'B' ? B : A
   const ticketId = await ticket(app, owner.id, { mechanicIds: [mechanic.id], partIds: [onTicket] })
+  if (opts.stockCounted === true) await countStock(app.db, onTicket, 10, 0, { role: 'mechanic', id: M.id })
   const vehicle = await vehicleForVin(app.db, A.id, '1HGCM82633A004352')
   const freeVehicle = (await insertVehicle(app.db, { customer_id: A.id, vin: '2T1BURHE0JC034461', year: 2018, make: 'Toyota', model: null, license_plate: null })).id
   return { A, B, M, mechanic, ticket: ticketId, part: onTicket, freePart, vehicle, freeVehicle }
@@ -179,7 +198,7 @@ t.test('authorization matrix', async (t) => {
     const res = await app.inject({
       method: op.method,
       url: fillPath(op, { ...defaultParams(w), ...row.params?.(w) }),
-      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      headers: { ...row.headers?.(), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
       ...(body === undefined ? {} : { payload: body as object }),
     })
     const expected = row.expect[caller]

@@ -12,7 +12,10 @@ import { createTestPostgres } from './helpers.js'
 
 // Every migration file, in the order the Migrator applies them (by name).
 const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
-const TABLES = ['customers', 'inventory', 'mechanics', 'refresh_tokens', 'row_counts', 'service_mechanics', 'service_tickets', 'sessions', 'ticket_events', 'ticket_parts', 'vehicles']
+const TABLES = [
+  'customers', 'idempotency_keys', 'inventory', 'mechanics', 'refresh_tokens', 'row_counts', 'service_mechanics', 'service_tickets',
+  'sessions', 'shop_settings', 'stock_levels', 'stock_movements', 'ticket_events', 'ticket_parts', 'vehicles',
+]
 
 type Tap = Test
 

@@ -55,7 +55,10 @@ interface Tokens { customer: string, mechanic: string, ids: Record<string, numbe
 
 async function tokens (app: FastifyInstance): Promise<Tokens> {
   const customer = await signUpCustomer(app)
-  return { customer: customer.token, mechanic: await mechanicToken(app), ids: { customer_id: customer.id, mechanic_id: 1, ticket_id: 1, part_id: 1 } }
+  // Every path parameter of the contract, so operations added later need no change here.
+  const names = operations.flatMap((op) => [...op.path.matchAll(/{(\w+)}/g)].map((m) => m[1] as string))
+  const ids: Record<string, number> = Object.fromEntries(names.map((name) => [name, 1]))
+  return { customer: customer.token, mechanic: await mechanicToken(app), ids: { ...ids, customer_id: customer.id } }
 }
 
 const accepted = (op: Operation, tk: Tokens): Record<string, string> =>

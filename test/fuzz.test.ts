@@ -68,7 +68,7 @@ t.test('fuzz every operation from the contract', async (t) => {
     const params = op.parameters
     const pathValues = fc.record(Object.fromEntries(params.filter((p) => p.in === 'path').map((p) => [p.name, valid(p.schema, { refs })])))
     const queryValues = fc.record(Object.fromEntries(params.filter((p) => p.in === 'query').map((p) => [p.name, valid(p.schema, { refs })])), { requiredKeys: params.filter((p) => p.in === 'query' && p.required).map((p) => p.name) })
-    const headerValues = fc.record(Object.fromEntries(params.filter((p) => p.in === 'header').map((p) => [p.name.toLowerCase(), headerText(p.schema)])), { requiredKeys: [] })
+    const headerValues = fc.record(Object.fromEntries(params.filter((p) => p.in === 'header').map((p) => [p.name.toLowerCase(), headerText(p.schema)])), { requiredKeys: params.filter((p) => p.in === 'header' && p.required).map((p) => p.name.toLowerCase()) })
     const body = op.body === undefined ? fc.constant(undefined) : valid(op.body, { refs })
     const base = fc.record({ path: pathValues, query: queryValues, headers: headerValues, body })
 

@@ -2,6 +2,7 @@
 // one client address gets one request with a password in flight at a time (429 otherwise), and the
 // hash queue is bounded (503 problem+json with retry-after once full), so a flood is refused at
 // once instead of keeping every other login waiting for minutes.
+import { connect } from 'node:net'
 import { availableParallelism } from 'node:os'
 import t from 'tap'
 import { hashSlotsFor, WAITING_HASHES_PER_SLOT } from '../src/lib/passwords.js'
@@ -24,6 +25,22 @@ t.test('password hashing under load', async (t) => {
     t.same(apart.map((r) => r.statusCode), [200, 200], 'two addresses at once are both checked')
     const signUps = await Promise.all([1, 2].map(() => app.inject({ method: 'POST', url: '/customers', remoteAddress: '10.50.0.4', payload: { name: 'Twice', email: uniqueEmail('twice'), phone: '+1 555 0100', password: 'twice-password' } })))
     t.same(signUps.map((r) => r.statusCode).sort(), [201, 429], 'sign-up too')
+  })
+
+  t.test('a client that hangs up mid-hash does not keep its address locked out', async (t) => {
+    const address = await app.listen({ host: '127.0.0.1', port: 0 })
+    const { hostname, port } = new URL(address)
+    const body = JSON.stringify({ email: customer.email, password: 'a-wrong-password' })
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () => {
+        socket.write(`POST /customers/login HTTP/1.1\r\nhost: ${hostname}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+        setTimeout(() => { socket.destroy(); resolve() }, 20) // the hash is still running
+      })
+      socket.on('error', reject)
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const next = await fetch(`${address}/customers/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    t.equal(next.status, 401, 'the next login from that address is checked, not refused with 429')
   })
 
   t.test('a full hash queue: 503 problem+json with retry-after, at once', async (t) => {

@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import { buildApp, REDACTED_LOG_PATHS } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { type Account, BOSS, buildTestApp, changedTables, customerAccount, expectContract, expectInvalid, fillPath, type Json, mechanicAccount, operation, type Operation, operations, part, resolve, snapshot, testEnv, ticket } from './helpers.js'
+import { countStock } from '../src/db/stock.js'
 
 const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}@example.com`
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
@@ -26,7 +27,14 @@ async function makeWorld (app: FastifyInstance): Promise<World> {
 }
 
 /** A valid request for every operation that takes a body, and who sends it. */
-interface BodyCase { token: (w: World) => string | undefined, params?: (w: World) => Record<string, number>, body: (w: World) => Json }
+interface BodyCase {
+  token: (w: World) => string | undefined
+  params?: (w: World) => Record<string, number>
+  headers?: () => Record<string, string>
+  /** What the world needs beyond makeWorld's rows for the request to succeed. */
+  setup?: (app: FastifyInstance, w: World) => Promise<void>
+  body: (w: World) => Json
+}
 
 const BODY_CASES: Record<string, BodyCase> = {
   createCustomer: { token: () => undefined, body: () => ({ name: 'New Customer', email: unique('new'), phone: '+1 555 0100', password: 'a-new-password' }) },
@@ -46,6 +54,15 @@ const BODY_CASES: Record<string, BodyCase> = {
   updateVehicle: { token: (w) => w.M.token, params: (w) => ({ vehicle_id: w.vehicle }), body: (w) => ({ customer_id: w.A.id, vin: '1HGCM82633A004352', year: 2003, make: 'Honda' }) },
   createPart: { token: (w) => w.M.token, body: () => ({ name: 'Bolt', price: 0.5 }) },
   updatePart: { token: (w) => w.M.token, params: (w) => ({ part_id: w.part }), body: () => ({ name: 'Bolt', price: 0.75 }) },
+  countPartStock: { token: (w) => w.M.token, params: (w) => ({ part_id: w.freePart }), body: () => ({ on_hand: 12, reorder_point: 4 }) },
+  receiveStock: {
+    token: (w) => w.M.token,
+    params: (w) => ({ part_id: w.freePart }),
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+    setup: async (app, w) => { await countStock(app.db, w.freePart, 1, 0, { role: 'mechanic', id: w.M.id }) },
+    body: () => ({ quantity: 10, reference: 'DN-1' }),
+  },
+  updateShopSettings: { token: (w) => w.M.token, body: () => ({ labor_rate: 120, parts_tax_rate: 0.0825, labor_tax_rate: 0 }) },
   refreshSession: { token: () => undefined, body: (w) => ({ refresh_token: w.A.refreshToken }) },
 }
 
@@ -67,7 +84,7 @@ function send (app: FastifyInstance, op: Operation, c: BodyCase, w: World, body:
   return app.inject({
     method: op.method,
     url: fillPath(op, c.params?.(w) ?? {}),
-    headers: { ...(token === undefined ? {} : bearer(token)), 'content-type': 'application/json' },
+    headers: { ...c.headers?.(), ...(token === undefined ? {} : bearer(token)), 'content-type': 'application/json' },
     payload: typeof body === 'string' ? body : JSON.stringify(body),
   })
 }
@@ -86,6 +103,7 @@ t.test('input', async (t) => {
   t.test('the valid requests succeed (so each refusal below is about the added field)', async (t) => {
     for (const [id, c] of Object.entries(BODY_CASES)) {
       const w = await makeWorld(app)
+      await c.setup?.(app, w)
       const res = await send(app, operation(id), c, w, c.body(w))
       t.ok(res.statusCode === 200 || res.statusCode === 201, `${id}: ${res.statusCode}`, { body: res.body })
     }
@@ -98,6 +116,7 @@ t.test('input', async (t) => {
       for (const [field, value] of Object.entries(PRIVILEGED_FIELDS)) {
         if (accepted.includes(field)) continue // customer_id is the point of createServiceTicket
         const w = await makeWorld(app)
+        await c.setup?.(app, w)
         const before = await snapshot(app.db)
         const res = await send(app, op, c, w, { ...c.body(w), [field]: value })
         const body = expectInvalid(t, res, id, [{ name: `/${field}`, in: 'body' }])

@@ -17,7 +17,7 @@ t.test('query strings and request targets', async (t) => {
 
   t.test('a query parameter the operation does not declare: 400 naming it, on every GET', async (t) => {
     for (const op of operations.filter((o) => o.method === 'GET')) {
-      const url = `${fillPath(op, { customer_id: 1, mechanic_id: 1, ticket_id: 1, part_id: 1 })}?x=${'a'.repeat(100)}`
+      const url = `${fillPath(op, {}, 1)}?x=${'a'.repeat(100)}`
       const res = await app.inject({ method: 'GET', url, headers: boss })
       if (op.access !== 'public' && !op.access.includes('mechanic')) continue // the customer-only list: 403 comes first
       t.equal(res.statusCode, 400, `${op.id}: ${res.body.slice(0, 120)}`)

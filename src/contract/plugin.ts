@@ -8,7 +8,8 @@ import { errorCodes, type FastifyInstance, type FastifyReply, type FastifyReques
 import type { Handlers } from '../../generated/handlers.js'
 import { usePrecompiledContractValidator } from './validator.js'
 import { HttpProblem } from '../errors.js'
-import { loadSpec, type OpenApiDocument } from './spec.js'
+import { idempotencyOf, type Idempotency } from '../lib/idempotency.js'
+import { loadSpec, resolveRef, type OpenApiDocument } from './spec.js'
 import { createSecurityHandlers } from '../plugins/auth.js'
 
 interface ContractOptions {
@@ -16,7 +17,27 @@ interface ContractOptions {
 }
 
 interface HandlerResult { status: number, body?: unknown, headers?: Record<string, string | undefined> }
-type UntypedHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<HandlerResult>
+/** An idempotent operation's handler also gets the transaction the mechanism opened for it. */
+type UntypedHandler = (req: FastifyRequest, reply: FastifyReply, trx?: unknown) => Promise<HandlerResult>
+
+/** operationId → its `x-idempotent`, for the operations that declare one (checked as it is read). */
+function idempotentOperations (spec: OpenApiDocument): Map<string, Idempotency> {
+  const found = new Map<string, Idempotency>()
+  const resolve = (node: unknown): Record<string, unknown> => resolveRef(spec, node)
+  for (const [path, item] of Object.entries(spec.paths)) {
+    const shared = (item.parameters ?? []) as unknown[]
+    for (const [method, node] of Object.entries(item)) {
+      const op = node as Record<string, unknown> | undefined
+      if (typeof op?.operationId !== 'string') continue
+      const parameters = [...shared, ...((op.parameters ?? []) as unknown[])].map(resolve)
+      const responses = (op.responses ?? {}) as Record<string, unknown>
+      const headersOf = (status: string): string[] => Object.keys((resolve(responses[status]).headers ?? {}) as object)
+      const declared = idempotencyOf(`${method.toUpperCase()} ${path}`, op, parameters, headersOf)
+      if (declared !== undefined) found.set(op.operationId, declared)
+    }
+  }
+  return found
+}
 
 /** operationId → status → the one media type the contract declares for it. */
 function mediaTypesByOperation (spec: OpenApiDocument): Map<string, Map<string, string>> {
@@ -104,13 +125,27 @@ export function answerOnlyMediaTypes (spec: OpenApiDocument): string[] {
 /** Turns a typed handler's `{ status, body, headers }` into the reply. */
 function adapt (handler: UntypedHandler, mediaTypes: Map<string, string> | undefined) {
   return async function route (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const { status, body, headers } = await handler(req, reply)
-    reply.code(status)
-    for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) reply.header(name, value)
-    const media = mediaTypes?.get(String(status))
-    if (media !== undefined && media !== 'application/json') reply.type(media)
-    return reply.send(body)
+    return send(reply, await handler(req, reply), mediaTypes)
   }
+}
+
+/**
+ * The same for an `x-idempotent` operation: the mechanism opens the handler's transaction, and the
+ * answer it gives (the handler's, or a stored one replayed) is sent like any other.
+ */
+function adaptIdempotent (app: FastifyInstance, operationId: string, declared: Idempotency, handler: UntypedHandler, mediaTypes: Map<string, string> | undefined) {
+  return async function route (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const answer = await app.idempotent(declared, operationId, req, (trx) => handler(req, reply, trx))
+    return send(reply, answer, mediaTypes)
+  }
+}
+
+function send (reply: FastifyReply, { status, body, headers }: HandlerResult, mediaTypes: Map<string, string> | undefined): FastifyReply {
+  reply.code(status)
+  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) reply.header(name, value)
+  const media = mediaTypes?.get(String(status))
+  if (media !== undefined && media !== 'application/json') reply.type(media)
+  return reply.send(body)
 }
 
 async function notImplemented (req: FastifyRequest): Promise<never> {
@@ -121,6 +156,7 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   const spec = loadSpec()
   const mediaTypes = mediaTypesByOperation(spec)
   const handlers = opts.handlers as unknown as Record<string, UntypedHandler | undefined>
+  const idempotent = idempotentOperations(spec)
 
   // glue warns at every start about each media type of the contract without a body parser,
   // answers' types included. Those are never request bodies: they get an explicit refusal, the
@@ -144,8 +180,14 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
     operationResolver: (operationId: string) => {
       const handler = handlers[operationId]
       const requirements = security.get(operationId) ?? []
+      const declared = idempotent.get(operationId)
+      const route = handler === undefined
+        ? notImplemented
+        : declared === undefined
+          ? adapt(handler, mediaTypes.get(operationId))
+          : adaptIdempotent(app, operationId, declared, handler, mediaTypes.get(operationId))
       const options: Partial<RouteOptions> = {
-        handler: handler === undefined ? notImplemented : adapt(handler, mediaTypes.get(operationId)),
+        handler: route,
         ...(requirements.length === 0 ? {} : { onRequest: securityHook(securityHandlers, requirements) }),
       }
       // Glue's type asks for a whole RouteOptions; its docs and code merge these over the route it built.
@@ -154,4 +196,4 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   })
 }
 
-export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db', 'caching', 'sessions'] })
+export default fp(contract, { name: 'contract', dependencies: ['auth', 'problems', 'db', 'caching', 'sessions', 'idempotency'] })

@@ -104,6 +104,56 @@ interface RowCountTable {
   n: number
 }
 
+/** numeric(5,4): a rate from 0 to 1, as decimal text. */
+type Rate = ColumnType<string, string, string>
+type UpdatedAt = ColumnType<Date, never, Date | string>
+
+/** Exactly one row (id is always true). */
+export interface ShopSettingsTable {
+  id: ColumnType<boolean, never, never>
+  labor_rate: Money
+  parts_tax_rate: Rate
+  labor_tax_rate: Rate
+  updated_at: UpdatedAt
+}
+
+/** A part is tracked exactly when it has a row here. */
+interface StockLevelTable {
+  part_id: number
+  on_hand: number
+  reorder_point: ColumnType<number, number | undefined, number>
+  updated_at: UpdatedAt
+}
+
+export type StockMovementKind = 'count' | 'receipt' | 'ticket' | 'return'
+
+interface StockMovementTable {
+  id: Id
+  part_id: number
+  kind: StockMovementKind
+  quantity: number
+  on_hand_after: number
+  ticket_id: number | null
+  reference: string | null
+  at: CreatedAt
+  actor_role: 'customer' | 'mechanic'
+  actor_id: number
+}
+
+interface IdempotencyKeyTable {
+  id: GeneratedAlways<number>
+  scope: string
+  route: string
+  key: string
+  fingerprint: string
+  /** Null until the request that claimed the key has its answer (in the same transaction). */
+  status: number | null
+  headers: ColumnType<Record<string, string> | null, string | null, string | null>
+  body: ColumnType<unknown, string | null, string | null>
+  created_at: CreatedAt
+  expires_at: ColumnType<Date, Date | string, Date | string>
+}
+
 /** One login's session; `id` is the tokens' `sid`. Exactly one of the account columns is set. */
 export interface SessionTable {
   id: string
@@ -131,6 +181,10 @@ export interface Database {
   service_mechanics: ServiceMechanicTable
   ticket_parts: TicketPartTable
   row_counts: RowCountTable
+  shop_settings: ShopSettingsTable
+  stock_levels: StockLevelTable
+  stock_movements: StockMovementTable
+  idempotency_keys: IdempotencyKeyTable
   sessions: SessionTable
   refresh_tokens: RefreshTokenTable
 }

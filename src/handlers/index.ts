@@ -7,6 +7,8 @@ import { inventoryHandlers } from './inventory.js'
 import { mechanicHandlers } from './mechanics.js'
 import { serviceTicketHandlers } from './service-tickets.js'
 import { sessionHandlers } from './sessions.js'
+import { shopHandlers } from './shop.js'
+import { stockHandlers } from './stock.js'
 import { systemHandlers } from './system.js'
 import { ticketWorkflowHandlers } from './ticket-workflow.js'
 import { vehicleHandlers } from './vehicles.js'
@@ -20,6 +22,8 @@ export function createHandlers (deps: Deps) {
     ...vehicleHandlers(deps),
     ...inventoryHandlers(deps),
     ...sessionHandlers(deps),
+    ...stockHandlers(deps),
+    ...shopHandlers(deps),
     ...systemHandlers(deps),
   } satisfies Handlers
 }

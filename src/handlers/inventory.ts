@@ -12,9 +12,10 @@ type InventoryHandlers = Pick<Handlers, 'createPart' | 'listParts' | 'getPart' |
 
 export function inventoryHandlers ({ db }: Deps): InventoryHandlers {
   return {
-    async createPart (req) {
+    // x-idempotent: the part is inserted in the transaction that stores the answer for its key.
+    async createPart (req, _reply, trx) {
       const { name, price } = req.body
-      const row = await insertPart(db, { name, price })
+      const row = await insertPart(trx, { name, price })
       return { status: 201, body: toPart(row), headers: { location: `/inventory/${row.id}` } }
     },
 

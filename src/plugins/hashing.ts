@@ -37,6 +37,9 @@ async function hashing (app: FastifyInstance): Promise<void> {
     }
     inFlight.add(key)
     req.hashingFor = key
+    // A client that hangs up mid-hash gets no onResponse, and onRequestAbort does not fire once the
+    // body has arrived: the response's 'close' comes either way, so the address is never stuck.
+    reply.raw.once('close', () => { void release(req) })
   }
   const release = async (req: FastifyRequest): Promise<void> => {
     if (req.hashingFor === undefined) return

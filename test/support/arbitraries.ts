@@ -256,8 +256,17 @@ export function invalidParameter (node: Json): fc.Arbitrary<Invalid> {
     if (typeof schema.maximum === 'number') options.push(fc.constant({ value: String(schema.maximum + 1), why: `above ${String(schema.maximum)}` }))
     return fc.oneof(...options)
   }
+  if (schema.type === 'boolean') {
+    return fc.constantFrom('yes', 'maybe', 'on', 'TRUE ').map((value) => ({ value, why: 'not true or false' }))
+  }
   if (schema.type === 'string' && typeof schema.maxLength === 'number') {
-    return fc.constant({ value: 'W/"'.padEnd(schema.maxLength + 1, 'x'), why: `longer than ${schema.maxLength}` })
+    const options: Array<fc.Arbitrary<Invalid>> = [fc.constant({ value: 'W/"'.padEnd(schema.maxLength + 1, 'x'), why: `longer than ${schema.maxLength}` })]
+    if (typeof schema.pattern === 'string') {
+      const pattern = new RegExp(schema.pattern, 'u')
+      const breakers = ['two words', 'a\tb'].filter((s) => !pattern.test(s))
+      if (breakers.length > 0) options.push(fc.constantFrom(...breakers).map((value) => ({ value, why: `does not match ${String(schema.pattern)}` })))
+    }
+    return fc.oneof(...options)
   }
   if (schema.type === 'string' && typeof schema.pattern === 'string') {
     const pattern = new RegExp(schema.pattern, 'u')
@@ -271,6 +280,7 @@ export function invalidParameter (node: Json): fc.Arbitrary<Invalid> {
 export function headerText (node: Json): fc.Arbitrary<string> {
   const schema = typeof node.$ref === 'string' ? resolve(node) : node
   const max = (schema.maxLength as number | undefined) ?? 100
+  const pattern = typeof schema.pattern === 'string' ? new RegExp(schema.pattern, 'u') : undefined
   return fc.oneof(fc.stringMatching(/^[\x21-\x7e]{1,60}$/), fc.constant('"inventory-abc"'), fc.constant('*'), fc.constant('W/"x", "y"'))
-    .filter((s) => s.length <= max)
+    .filter((s) => s.length <= max && (pattern === undefined || pattern.test(s)))
 }

@@ -69,9 +69,9 @@ export function operation (id: string): Operation {
 }
 
 /** The contract's path with its `{params}` filled in. */
-export function fillPath (op: Operation, values: Record<string, string | number>): string {
+export function fillPath (op: Operation, values: Record<string, string | number>, fallback?: string | number): string {
   return op.path.replace(/{(\w+)}/g, (_, name: string) => {
-    const value = values[name]
+    const value = values[name] ?? fallback
     if (value === undefined) throw new Error(`${op.id}: no value for path parameter ${name}`)
     return encodeURIComponent(String(value))
   })
