@@ -14,7 +14,7 @@ export interface Measurements {
   storms: StormResult[]
   coldStartMs: { api: number[], baseline: number[] }
   apiVmHwmKb: number
-  /** Rows in service_tickets: issue 20 asks for the filtered lists at 100k. */
+  /** Rows in service_tickets: the filtered lists are judged at 100k. */
   ticketCount: number
 }
 

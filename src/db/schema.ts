@@ -155,7 +155,7 @@ interface IdempotencyKeyTable {
 }
 
 /** One login's session; `id` is the tokens' `sid`. Exactly one of the account columns is set. */
-export interface SessionTable {
+interface SessionTable {
   id: string
   customer_id: number | null
   mechanic_id: number | null
@@ -164,7 +164,7 @@ export interface SessionTable {
 }
 
 /** A refresh token of a session, by the base64url SHA-256 of its value; never the value itself. */
-export interface RefreshTokenTable {
+interface RefreshTokenTable {
   token_hash: string
   session_id: string
   expires_at: ColumnType<Date, Date | string, Date | string>

@@ -4,7 +4,7 @@
 import { sql, type Kysely } from 'kysely'
 import type { Database } from './schema.js'
 
-export type SessionRole = 'customer' | 'mechanic'
+type SessionRole = 'customer' | 'mechanic'
 
 export interface SessionAccount { role: SessionRole, id: number }
 

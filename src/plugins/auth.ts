@@ -17,7 +17,7 @@ const ROLES = ['customer', 'mechanic'] as const
 export type Role = (typeof ROLES)[number]
 export type Token = components['schemas']['Token']
 /** The access half of the login answer; the session (plugins/sessions.ts) adds the refresh token. */
-export type AccessToken = Pick<Token, 'token' | 'token_type' | 'expires_in'>
+type AccessToken = Pick<Token, 'token' | 'token_type' | 'expires_in'>
 
 /** The HS256 claims we issue: `sub` is the id as a string, as JWT wants; `sid` names the session. */
 export interface TokenClaims { sub: string, role: Role, sid: string, iat: number, exp: number, iss: string, aud: string }

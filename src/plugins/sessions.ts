@@ -44,7 +44,7 @@ export interface Sessions {
   sweep: () => Promise<number>
 }
 
-export interface SessionsOptions {
+interface SessionsOptions {
   refreshTokenTtlSeconds: number
   /** How often expired sessions are swept (default 10 minutes). */
   sweepEveryMs?: number
@@ -120,7 +120,7 @@ function endingsChannel (app: FastifyInstance, redis: Redis, memo: LiveSessions)
   }
 }
 
-export function createSessions (app: FastifyInstance, db: Kysely<Database>, redis: Redis | undefined, opts: SessionsOptions): Sessions {
+function createSessions (app: FastifyInstance, db: Kysely<Database>, redis: Redis | undefined, opts: SessionsOptions): Sessions {
   const ttl = opts.refreshTokenTtlSeconds
   const memo = new LiveSessions()
   const channel = redis === undefined ? undefined : endingsChannel(app, redis, memo)
