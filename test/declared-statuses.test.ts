@@ -12,9 +12,7 @@ import t, { type Test } from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { MAX_REQUEST_TARGET_LENGTH } from '../src/plugins/problems.js'
-import { auth, expectContract, mechanicToken, pgliteSnapshot, signUpCustomer, testEnv } from './helpers.js'
-import { fillPath, operations, resolve, spec, type Operation } from './support/operations.js'
-import { ownPostgresUnavailable, startPostgresServer } from './support/postgres-server.js'
+import { auth, expectContract, mechanicToken, pgliteSnapshot, signUpCustomer, testEnv, fillPath, operations, resolve, spec, type Operation, ownPostgresUnavailable, startPostgresServer } from './helpers.js'
 
 type Json = Record<string, unknown>
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])

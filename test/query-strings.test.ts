@@ -5,9 +5,7 @@
 import t from 'tap'
 import { MemoryResponseCache, RedisResponseCache } from '../src/lib/response-cache.js'
 import { MAX_REQUEST_TARGET_LENGTH } from '../src/plugins/problems.js'
-import { auth, buildTestApp, expectContract, mechanicToken } from './helpers.js'
-import { operations, fillPath } from './support/operations.js'
-import { claimRedisDb, sharedRedisUrl } from './support/redis.js'
+import { auth, buildTestApp, expectContract, mechanicToken, operations, fillPath, claimRedisDb, sharedRedisUrl } from './helpers.js'
 
 type Json = Record<string, unknown>
 

@@ -4,16 +4,7 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import type { components } from '../generated/api.js'
-import {
-  auth,
-  buildTestApp,
-  createMechanic,
-  mechanicToken,
-  signUpCustomer,
-  type TestCustomer,
-  type TestMechanic,
-} from './helpers.js'
-import { fieldNames, injectChecked, problemWithStatus as expectProblem } from './support/responses.js'
+import { auth, buildTestApp, createMechanic, mechanicToken, signUpCustomer, type TestCustomer, type TestMechanic, fieldNames, injectChecked, problemWithStatus as expectProblem } from './helpers.js'
 
 type ServiceTicket = components['schemas']['ServiceTicket']
 type TicketPage = components['schemas']['ServiceTicketPage']

@@ -6,9 +6,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { sql } from 'kysely'
 import t, { type Test } from 'tap'
 import type { components } from '../generated/api.js'
-import { auth, buildTestApp, expectContract } from './helpers.js'
-import { customerAccount, FIXTURE_PASSWORD, mechanicAccount } from './support/fixtures.js'
-import { expectProblem } from './support/responses.js'
+import { auth, buildTestApp, expectContract, customerAccount, FIXTURE_PASSWORD, mechanicAccount, expectProblem } from './helpers.js'
 
 type Token = components['schemas']['Token']
 

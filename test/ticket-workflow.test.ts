@@ -5,9 +5,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import t from 'tap'
 import type { components } from '../generated/api.js'
 import { APPROVE_FROM, DECLINE_FROM, LOCKS, TICKET_STATUSES, TRANSITIONS, type TicketStatus } from '../src/lib/ticket-workflow.js'
-import { auth, buildTestApp, createMechanic, mechanicToken, signUpCustomer, usingPostgres } from './helpers.js'
-import { resolve, spec } from './support/operations.js'
-import { expectContract } from './support/contract.js'
+import { auth, buildTestApp, createMechanic, mechanicToken, signUpCustomer, usingPostgres, resolve, spec, expectContract } from './helpers.js'
 
 type ServiceTicket = components['schemas']['ServiceTicket']
 type TicketPage = components['schemas']['ServiceTicketPage']

@@ -6,8 +6,7 @@ import t from 'tap'
 import { createDatabase } from '../src/db/connect.js'
 import { migrateDown, migrateToLatest, migrateUp } from '../src/db/migrate.js'
 import type { Database } from '../src/db/schema.js'
-import { usingPostgres } from './helpers.js'
-import { createTestPostgres } from './support/databases.js'
+import { usingPostgres, createTestPostgres } from './helpers.js'
 
 const MIGRATION = '2026_12_07_0100_vehicles_and_ticket_lifecycle'
 

@@ -4,8 +4,7 @@ import type { InjectOptions } from 'fastify'
 import t from 'tap'
 import type { components } from '../generated/api.js'
 import { vinCheckDigit, vinCheckDigitValid } from '../src/lib/vin.js'
-import { auth, buildTestApp, mechanicToken, signUpCustomer } from './helpers.js'
-import { expectInvalid, expectOk, expectProblem, injectChecked } from './support/responses.js'
+import { auth, buildTestApp, mechanicToken, signUpCustomer, expectInvalid, expectOk, expectProblem, injectChecked } from './helpers.js'
 
 type Vehicle = components['schemas']['Vehicle']
 type VehiclePage = components['schemas']['VehiclePage']

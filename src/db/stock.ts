@@ -2,7 +2,7 @@
 // stock_movements row, and callers run both in one transaction (a Transaction is a Kysely), so
 // `on_hand` always equals the sum of the part's movements. `on_hand >= 0` is the database's CHECK
 // as well as the condition of every take.
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { PageRequest } from '../lib/pagination.js'
 import { InsufficientStock, StockLimitExceeded, StockNotTracked } from './errors.js'
 import { filteredPage, type Page } from './paging.js'
@@ -143,7 +143,7 @@ export type StockChange = { tracked: false } | { tracked: true, onHand: number }
  * `ticket` movement. An untracked part is left alone ({ tracked: false }). Not enough in stock
  * throws InsufficientStock carrying what is available; nothing is changed then.
  */
-export async function takeStock (trx: Kysely<Database>, partId: number, quantity: number, ticketId: number, actor: Actor): Promise<StockChange> {
+export async function takeStock (trx: Transaction<Database>, partId: number, quantity: number, ticketId: number, actor: Actor): Promise<StockChange> {
   // A level that grew between the failed update and the read is tried again; it cannot loop for
   // long, as each round needs another transaction's receipt to commit in between.
   for (let attempt = 0; ; attempt++) {
@@ -167,7 +167,7 @@ export async function takeStock (trx: Kysely<Database>, partId: number, quantity
  * Gives `quantity` of a part back from a ticket, in the caller's transaction, booked as `return`.
  * An untracked part is left alone. Callers return each line once (see API.md, Stock).
  */
-export async function returnStock (trx: Kysely<Database>, partId: number, quantity: number, ticketId: number, actor: Actor): Promise<StockChange> {
+export async function returnStock (trx: Transaction<Database>, partId: number, quantity: number, ticketId: number, actor: Actor): Promise<StockChange> {
   const onHand = await addStock(trx, partId, quantity, { kind: 'return', actor, ticketId })
   return onHand === undefined ? { tracked: false } : { tracked: true, onHand }
 }

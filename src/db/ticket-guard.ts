@@ -5,7 +5,7 @@
 // Lock order, for every ticket write: the ticket row first, then mechanic rows by ascending id. The
 // service_mechanics triggers update mechanics rows one at a time, so two transactions reaching the
 // same mechanics in different orders would deadlock on PostgreSQL (PGlite, one session, cannot).
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import { isLocked, lockedReason, type TicketWrite } from '../lib/ticket-workflow.js'
 import { RowNotFound } from './pg-errors.js'
 import type { ActorRole, Database } from './schema.js'
@@ -47,7 +47,7 @@ export type LockedTicket = Pick<TicketViewRow, 'id' | 'customer_id' | 'vehicle_i
  * 409 ticket-locked. Because the status is read under the lock, nothing slips onto a ticket that a
  * concurrent transition is completing or cancelling.
  */
-export async function lockTicketForWrite (trx: Kysely<Database>, id: number, write: TicketWrite, ifMatch: string | undefined): Promise<LockedTicket> {
+export async function lockTicketForWrite (trx: Transaction<Database>, id: number, write: TicketWrite, ifMatch: string | undefined): Promise<LockedTicket> {
   const ticket = await trx.selectFrom('service_tickets')
     .select(['id', 'customer_id', 'vehicle_id', 'vin', 'service_date', 'service_desc', 'status', 'version', 'odometer_in', 'odometer_out'])
     .where('id', '=', id)

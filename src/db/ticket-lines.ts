@@ -2,7 +2,7 @@
 // row first and checks its status under that lock (ticket-guard.ts), so no line lands on a ticket
 // that a concurrent transition is completing or cancelling: the transition waits for this
 // transaction, sees its version, and looks again.
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import { viewOf, type TicketViewRow } from './service-tickets.js'
 import { lockTicketForWrite, recordWrite, type WriteContext } from './ticket-guard.js'
 import { throwUnknownReferences, unknownIds } from './pg-errors.js'
@@ -23,7 +23,7 @@ const ascending = (ids: readonly number[]): number[] => [...ids].sort((a, b) => 
  * Locks the mechanics among `ids` in id order (see the lock order in ticket-guard.ts) and returns
  * the ids that are no mechanic, ascending. Locked, a mechanic cannot be deleted before the caller commits.
  */
-export async function lockMechanics (trx: Kysely<Database>, ids: readonly number[]): Promise<number[]> {
+export async function lockMechanics (trx: Transaction<Database>, ids: readonly number[]): Promise<number[]> {
   if (ids.length === 0) return []
   const found = await trx.selectFrom('mechanics').select('id')
     .where('id', 'in', [...ids])
