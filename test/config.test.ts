@@ -93,7 +93,8 @@ function secretsInRepository (): Set<string> {
 
 t.test('production refuses every secret and bootstrap password written in the repository', async (t) => {
   const found = secretsInRepository()
-  t.ok(found.size >= 6, `found ${[...found].join(', ')}`)
+  // The scan itself works: it finds the suite's own secret and the Postman environment's password.
+  for (const known of ['test-secret-that-is-long-enough-0123456789', 'hopper-1906-cobol']) t.ok(found.has(known), `found ${known} among ${[...found].join(', ')}`)
   for (const secret of found) t.ok(REPOSITORY_SECRETS.has(secret), `${secret} is in src/repository-secrets.ts`)
   const fine = { NODE_ENV: 'production', JWT_SECRET: 'a-secret-of-our-own-that-nobody-has-read-anywhere' }
   t.equal(load(fine).env, 'production')
