@@ -371,7 +371,7 @@ export interface paths {
         put?: never;
         /**
          * Add a part to a ticket
-         * @description Puts `quantity` (default 1) of a part on the ticket; adding a part already on it adds to its quantity. An unknown `part_id` gets 422.
+         * @description Puts `quantity` (default 1) of a part on the ticket; adding a part already on it adds to its quantity. An unknown `part_id` gets 422. A ticket holds at most 1,000 of a part (more gets 400 naming `quantity`) and at most 100 different parts (a 101st gets 409), so every total is exact to the cent.
          */
         post: operations["addTicketPart"];
         delete?: never;
@@ -850,6 +850,11 @@ export interface components {
          */
         Money: number;
         /**
+         * @description A part's unit price, at most two decimals, up to 99,999,999.99. With at most 1,000 of a part on a ticket and at most 100 different parts on one ticket, every line and ticket total stays below 10^13 and so is exact to the cent as a JSON number.
+         * @example 24.5
+         */
+        Price: number;
+        /**
          * @description A 17-character vehicle identification number (capital letters except I, O and Q, and digits).
          * @example 1HGCM82633A004352
          */
@@ -946,7 +951,7 @@ export interface components {
         PartInput: {
             /** @description What the part is. */
             name: string;
-            price: components["schemas"]["Money"];
+            price: components["schemas"]["Price"];
         };
         /** @description One page of the parts catalogue. */
         PartPage: {

@@ -4,7 +4,7 @@ import type { FastifyError } from 'fastify'
 import type { components } from '../generated/api.js'
 import { InsufficientStock, StockLimitExceeded, StockNotTracked } from './db/errors.js'
 import { DuplicateValue, isConnectionError, RowNotFound, StillReferenced, unexpectedViolation, UnknownReference, type RefusedField } from './db/pg-errors.js'
-import { IllegalTransition, InvalidTicketValue, ReauthorizationRequired, StaleTicket, TicketContention, TicketLocked } from './db/ticket-errors.js'
+import { IllegalTransition, InvalidTicketValue, ReauthorizationRequired, StaleTicket, TicketContention, TicketFull, TicketLocked } from './db/ticket-errors.js'
 import { QueueFull } from './lib/concurrency.js'
 
 export type FieldError = components['schemas']['FieldError']
@@ -70,7 +70,7 @@ const bodyFields = (fields: readonly RefusedField[]): FieldError[] =>
 
 /** The answer to a refusal of the database layer (src/db/pg-errors.ts, errors.ts, ticket-errors.ts); undefined for anything else. */
 function repositoryProblem (err: unknown): HttpProblem | undefined {
-  if (err instanceof DuplicateValue || err instanceof StillReferenced || err instanceof TicketContention) return conflict(err.message)
+  if (err instanceof DuplicateValue || err instanceof StillReferenced || err instanceof TicketContention || err instanceof TicketFull) return conflict(err.message)
   if (err instanceof UnknownReference) {
     return new HttpProblem(422, 'Unprocessable Content', err.message, PROBLEM_TYPES.unknownReference, bodyFields(err.fields))
   }

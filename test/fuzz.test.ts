@@ -18,11 +18,11 @@ if (!Number.isSafeInteger(SEED)) throw new Error(`FUZZ_SEED must be an integer, 
 
 /**
  * Operations whose valid requests may still get a 400 from the handler, about the data rather
- * than its shape: the same mechanic in add_ids and remove_ids; a quantity past int4 in total.
+ * than its shape: the same mechanic in add_ids and remove_ids; a part's quantity past 1,000 in total.
  */
 const DATA_400: Record<string, string> = {
   editTicketMechanics: 'the same id in add_ids and remove_ids',
-  addTicketPart: "the part's total quantity on the ticket past 2147483647",
+  addTicketPart: "the part's total quantity on the ticket past 1000",
   createServiceTicket: 'neither vehicle_id nor vin',
   updateServiceTicket: 'odometer_out below odometer_in (the one sent or the one kept)',
   createVehicle: 'a year after next year',

@@ -50,7 +50,7 @@ t.test('POST /inventory', async (t) => {
   })
 
   t.test('prices are exact to the cent, up to the largest one', async (t) => {
-    for (const price of [0, 0.07, 0.1, 19.99, 1234567.89, 9999999999.99]) {
+    for (const price of [0, 0.07, 0.1, 19.99, 1234567.89, 99999999.99]) {
       const part = await newPart(`Priced ${price}`, price)
       t.equal(part.price, price, `${price} comes back as sent`)
       const read = await call('getPart', { method: 'GET', url: `/inventory/${part.id}` })

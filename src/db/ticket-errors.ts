@@ -22,6 +22,9 @@ export class ReauthorizationRequired extends TicketRefusal {}
 /** Other writes kept changing the ticket between every read and conditional update. */
 export class TicketContention extends TicketRefusal {}
 
+/** The ticket holds as many different parts as a ticket may. */
+export class TicketFull extends TicketRefusal {}
+
 /** A value of the request breaks a rule that holds only against the stored ticket. */
 export class InvalidTicketValue extends TicketRefusal {
   constructor (message: string, readonly fields: readonly RefusedField[]) {

@@ -7,7 +7,7 @@ import { viewOf, type TicketViewRow } from './service-tickets.js'
 import { lockTicketForWrite, recordWrite, type WriteContext } from './ticket-guard.js'
 import { throwUnknownReferences, unknownIds } from './pg-errors.js'
 import type { Database } from './schema.js'
-import { InvalidTicketValue } from './ticket-errors.js'
+import { InvalidTicketValue, TicketFull } from './ticket-errors.js'
 
 export interface MechanicsEdit {
   add_ids?: readonly number[] | undefined
@@ -15,7 +15,8 @@ export interface MechanicsEdit {
 }
 
 /** ticket_parts.quantity is an int4; the sum of two adds must not overflow it into a 500. */
-const MAX_TICKET_PART_QUANTITY = 2_147_483_647
+const MAX_TICKET_PART_QUANTITY = 1_000
+const MAX_TICKET_PART_LINES = 100
 
 const ascending = (ids: readonly number[]): number[] => [...ids].sort((a, b) => a - b)
 
@@ -92,6 +93,13 @@ export async function addTicketPart (db: Kysely<Database>, ticketId: number, par
     // Key share: the part cannot be deleted before this line commits (that would be a foreign key error, not this 422).
     const part = await trx.selectFrom('inventory').select('id').where('id', '=', partId).forKeyShare().executeTakeFirst()
     throwUnknownReferences(unknownIds('part_id', 'part', part === undefined ? [partId] : []))
+    // Bounded lines keep every total exact as a JSON number (Price in openapi.yaml); the ticket's
+    // row lock makes the count stable until this line commits.
+    const lines = await trx.selectFrom('ticket_parts').select([sql<number>`count(*)::int`.as('n'), sql<boolean>`bool_or(part_id = ${partId})`.as('has_part')])
+      .where('ticket_id', '=', ticketId).executeTakeFirstOrThrow()
+    if (lines.n >= MAX_TICKET_PART_LINES && lines.has_part !== true) {
+      throw new TicketFull(`Service ticket ${ticketId} already holds ${MAX_TICKET_PART_LINES} different parts.`)
+    }
     // The conflict branch only updates while the sum fits in an int4; otherwise no row comes back.
     const line = await trx.insertInto('ticket_parts')
       .values({ ticket_id: ticketId, part_id: partId, quantity })
