@@ -222,7 +222,7 @@ t.test('refresh tokens', async (t) => {
   })
 
   t.test('not a refresh token at all: 400', async (t) => {
-    for (const [why, value] of [['empty', ''], ['a number', 42], ['null', null], ['257 characters', 'a'.repeat(257)]] as const) {
+    for (const [why, value] of [['empty', ''], ['a number', 42], ['null', null], ['1025 characters', 'a'.repeat(1025)]] as const) {
       expectProblem(t, await refresh(value), 'refreshSession', 400, why)
     }
     expectProblem(t, await app.inject({ method: 'POST', url: '/auth/refresh', payload: {} }), 'refreshSession', 400, 'missing')
