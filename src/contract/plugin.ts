@@ -173,7 +173,7 @@ async function contract (app: FastifyInstance, opts: ContractOptions): Promise<v
   }
   // Glue is given no security handlers: the route options the resolver returns (glue's documented
   // operationResolver) carry each operation's check, as an onRequest hook.
-  const securityHandlers: Record<string, SecurityHandler> = createSecurityHandlers(app.db, app.responseCache, app.jwt, app.sessions)
+  const securityHandlers: Record<string, SecurityHandler> = createSecurityHandlers(app.jwt, app.sessions)
   const security = securityByOperation(spec)
   await app.register(openapiGlue, {
     specification: spec,

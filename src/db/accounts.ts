@@ -1,15 +1,9 @@
-// What customers and mechanics have in common as accounts: an email to log in with, a password
-// hash, and tokens that must stop working once the account is gone.
+// What customers and mechanics have in common as accounts: an email to log in with and a password
+// hash.
 import type { ExpressionBuilder, Kysely } from 'kysely'
 import type { Database } from './schema.js'
 
 const TABLE_OF_ROLE = { customer: 'customers', mechanic: 'mechanics' } as const
-
-/** Whether the account a token names still exists: a deleted account's tokens must stop working. */
-export async function accountExists (db: Kysely<Database>, role: keyof typeof TABLE_OF_ROLE, id: number): Promise<boolean> {
-  const row = await db.selectFrom(TABLE_OF_ROLE[role]).select('id').where('id', '=', id).executeTakeFirst()
-  return row !== undefined
-}
 
 /** The login lookup: the one read of password_hash. */
 export async function findLoginByEmail (db: Kysely<Database>, role: keyof typeof TABLE_OF_ROLE, email: string): Promise<{ id: number, password_hash: string } | undefined> {

@@ -4,12 +4,7 @@
 import fastifyJwt, { type JWT } from '@fastify/jwt'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { Kysely } from 'kysely'
 import type { components } from '../../generated/api.js'
-import { accountExists } from '../db/accounts.js'
-import type { Database } from '../db/schema.js'
-import type { ResponseCache } from '../lib/response-cache.js'
-import { BoundedMap } from '../lib/bounded-map.js'
 import { VerifiedTokens } from '../lib/verified-tokens.js'
 import { forbidden, unauthorized } from '../errors.js'
 
@@ -86,42 +81,17 @@ async function assertLiveSession (sessions: SessionCheck, claims: TokenClaims): 
 /** RFC 6750's `Authorization: Bearer <token>`; the scheme name is case-insensitive. */
 const BEARER_TOKEN = /^Bearer ([^\s]+)$/i
 
-/** The response-cache collection whose version changes whenever an account is deleted. */
-const ACCOUNTS_COLLECTION = 'accounts'
-const MAX_REMEMBERED_ACCOUNTS = 10_000
-/**
- * How long an account is remembered to exist. Deletes replace the `accounts` version at once, but
- * an invalidation that failed (Redis unreachable) is only retried later: the database is asked
- * again at least this often, so a deleted account's tokens stop working within a minute whatever
- * happened to the cache. Pinned by test/tokens.test.ts.
- */
-export const ACCOUNT_MEMO_MS = 60_000
-
 /**
  * Security handlers, keyed by the scheme names in openapi.yaml's `components.securitySchemes`.
  * `bearer` gets the roles the operation's requirement lists: a bad token is 401, a valid token of
- * another role 403, and a token whose account was deleted 401.
+ * another role 403, and a token whose session has ended 401.
  *
- * Whether an account exists is remembered against the version of the `accounts` collection, which
- * deleteCustomer and deleteMechanic replace (`x-invalidates` in the contract, on every instance
- * through Redis): an authenticated read then costs one database round trip, not two.
+ * Deleting an account deletes its sessions in the same transaction and announces their end to every
+ * instance, so the session check also answers whether the token's account still exists: an
+ * authenticated read costs no lookup beyond it (one database round trip at most, none while the
+ * session is remembered; see plugins/sessions.ts for how long that is).
  */
-export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<ResponseCache, 'version'>, jwt: Pick<JWT, 'verify'>, sessions: SessionCheck, now: () => number = Date.now) {
-  // `${role}:${id}` → the accounts version it was seen at, and when
-  const verified = new BoundedMap<string, { version: string, at: number }>(MAX_REMEMBERED_ACCOUNTS)
-  async function exists (role: Role, id: number): Promise<boolean> {
-    const key = `${role}:${id}`
-    const version = await cache.version(ACCOUNTS_COLLECTION)
-    const seen = verified.get(key)
-    if (version !== undefined && seen?.version === version && now() - seen.at < ACCOUNT_MEMO_MS) return true
-    if (!await accountExists(db, role, id)) {
-      verified.delete(key)
-      return false
-    }
-    if (version !== undefined) verified.set(key, { version, at: now() })
-    return true
-  }
-
+export function createSecurityHandlers (jwt: Pick<JWT, 'verify'>, sessions: SessionCheck) {
   const verifiedTokens = new VerifiedTokens<TokenClaims>()
   return {
     async bearer (req: FastifyRequest, _reply: unknown, roles: string[]): Promise<void> {
@@ -142,7 +112,6 @@ export function createSecurityHandlers (db: Kysely<Database>, cache: Pick<Respon
       const { sub, role } = req.user
       if (!isRole(role) || !isAccountId(sub)) throw unauthorized()
       if (!roles.includes(role)) throw forbidden(`This operation is for ${roles.join(' or ')} tokens only.`)
-      if (!await exists(role, Number(sub))) throw unauthorized('The account of this token no longer exists.')
       await assertLiveSession(sessions, req.user)
     },
   }
