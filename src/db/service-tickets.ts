@@ -7,7 +7,7 @@
 // which JSON.parse turns into a double, so inside the JSON they are cast to text as well.
 import { sql, type AliasableExpression, type Kysely } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
-import type { PageRequest } from '../lib/pagination.js'
+import { offsetOf, type PageRequest } from '../lib/pagination.js'
 import type { TicketStatus } from '../lib/ticket-workflow.js'
 import { compiledOnce } from './compiled-once.js'
 import { byPlan, countedPage, filteredPage, listPage, type Page, type PagePlan, type PageWindow } from './paging.js'
@@ -142,14 +142,10 @@ function onlyStatuses ({ statuses, ...rest }: TicketFilter): readonly TicketStat
 }
 
 /** How many tickets are in any of `statuses`: the trigger-maintained counters' sum, a few rows' read. */
-async function countInStatuses (db: Kysely<Database>, statuses: readonly TicketStatus[]): Promise<number> {
-  const { n } = await db.selectFrom('ticket_status_counts')
-    // sum(bigint) is numeric; as int8 both drivers hand it over as a number.
-    .select(sql<number>`coalesce(sum(n), 0)::int8`.as('n'))
-    .where('status', 'in', [...statuses])
-    .executeTakeFirstOrThrow()
-  return n
-}
+const countInStatuses = (db: Kysely<Database>, statuses: readonly TicketStatus[]) => db.selectFrom('ticket_status_counts')
+  // sum(bigint) is numeric; as int8 both drivers hand it over as a number.
+  .select(sql<number>`coalesce(sum(n), 0)::int8`.as('n'))
+  .where('status', 'in', [...statuses])
 
 /**
  * The ids of the plan's window of tickets in `statuses`, each status a walk of the (status, id)
@@ -184,8 +180,18 @@ export async function listTicketViews (db: Kysely<Database>, filter: TicketFilte
   }
   const statuses = onlyStatuses(filter)
   if (statuses !== undefined) {
-    return await countedPage(await countInStatuses(db, statuses), page, async (plan) =>
-      await viewsOf(db, idsInStatuses(db, statuses, plan), plan), 'desc')
+    if (offsetOf(page) === 0) {
+      // The first page is read from the newest end whatever the total, so the total can come
+      // in the same statement (and snapshot): one round trip for the page most lists are asked for.
+      const plan: PagePlan = { direction: 'desc', limit: page.per_page, offset: 0, reversed: false }
+      const rows = await ticketViews(db).innerJoin(idsInStatuses(db, statuses, plan).as('page'), 'page.id', 'st.id')
+        .select(countInStatuses(db, statuses).as('total_count'))
+        .orderBy('st.id', 'desc')
+        .execute()
+      return { rows, total: rows[0]?.total_count ?? 0 }
+    }
+    const { n: total } = await countInStatuses(db, statuses).executeTakeFirstOrThrow()
+    return await countedPage(total, page, async (plan) => await viewsOf(db, idsInStatuses(db, statuses, plan), plan), 'desc')
   }
   const { customerId, mechanicId } = filter
   const onlyOwner = isEmpty({ ...filter, customerId: undefined, mechanicId: undefined }) && (customerId === undefined) !== (mechanicId === undefined)
