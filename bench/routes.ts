@@ -108,7 +108,9 @@ async function waitForQueuedLogins (server: Server): Promise<void> {
 
 /** The ticket list every filtered one is compared with, and the filtered ones. */
 export const UNFILTERED_TICKET_LIST = 'GET /service-tickets'
-export const FILTERED_TICKET_LISTS = ['GET /service-tickets?status=in_progress', 'GET /vehicles/{vehicle_id}/service-tickets']
+export const STATUS_TICKET_LIST = 'GET /service-tickets?status=in_progress'
+export const VEHICLE_TICKET_LIST = 'GET /vehicles/{vehicle_id}/service-tickets'
+export const FILTERED_TICKET_LISTS = [STATUS_TICKET_LIST, VEHICLE_TICKET_LIST]
 
 export function routes (facts: Facts, who: Callers): RouteSpec[] {
   const mechanic = (n: number) => ({ authorization: who.mechanics[n % who.mechanics.length]! })
@@ -135,10 +137,10 @@ export function routes (facts: Facts, who: Callers): RouteSpec[] {
     { label: `GET /service-tickets/${ticket}`, target: asMechanic(`/service-tickets/${ticket}`) },
     // The filtered lists against the unfiltered one (FILTERED_TICKET_LISTS, UNFILTERED_TICKET_LIST).
     { label: UNFILTERED_TICKET_LIST, target: asMechanic('/service-tickets') },
-    { label: 'GET /service-tickets?status=in_progress', target: asMechanic('/service-tickets?status=in_progress') },
+    { label: STATUS_TICKET_LIST, target: asMechanic('/service-tickets?status=in_progress') },
     {
       // Each customer's first vehicle, asked by its owner: the ownership check and the owner's filter.
-      label: 'GET /vehicles/{vehicle_id}/service-tickets',
+      label: VEHICLE_TICKET_LIST,
       target: { method: 'GET', path: vehicleTickets(0), headers: customer(0), vary: (n) => ({ path: vehicleTickets(n), headers: customer(n) }) },
     },
     {

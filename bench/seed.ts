@@ -355,6 +355,14 @@ export async function seed (options: SeedOptions): Promise<SeedSummary> {
         if (rows[0]?.n !== n) throw new Error(`row_counts says ${table} has ${n} rows, it has ${rows[0]?.n}`)
       }
     }
+    const { rows: hasStatusCounts } = await client.query<{ present: boolean }>("select to_regclass('ticket_status_counts') is not null as present")
+    if (hasStatusCounts[0]?.present === true) {
+      const { rows: wrong } = await client.query<{ status: string, kept: string, real: string }>(`
+        select c.status, c.n::text as kept, count(st.id)::text as real
+        from ticket_status_counts c left join service_tickets st on st.status = c.status
+        group by c.status, c.n having c.n <> count(st.id)`)
+      if (wrong.length > 0) throw new Error(`ticket_status_counts is wrong: ${wrong.map((w) => `${w.status} ${w.kept} (${w.real} tickets)`).join(', ')}`)
+    }
 
     // VACUUM as well as ANALYZE: a long-running database has its visibility map set by autovacuum
     // (index-only scans, no hint-bit writes on first read), and the triggers left dead mechanics rows.

@@ -14,7 +14,7 @@ import { createTestPostgres } from './helpers.js'
 const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
 const TABLES = [
   'customers', 'idempotency_keys', 'inventory', 'mechanics', 'refresh_tokens', 'row_counts', 'service_mechanics', 'service_tickets',
-  'sessions', 'shop_settings', 'stock_levels', 'stock_movements', 'ticket_events', 'ticket_parts', 'vehicles',
+  'sessions', 'shop_settings', 'stock_levels', 'stock_movements', 'ticket_events', 'ticket_parts', 'ticket_status_counts', 'vehicles',
 ]
 
 type Tap = Test

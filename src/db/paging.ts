@@ -66,7 +66,19 @@ export async function listPage<R> (
   read: (plan: PagePlan) => Promise<R[]>,
   order: 'asc' | 'desc' = 'asc',
 ): Promise<Page<R>> {
-  const total = await countRows(db, table)
+  return await countedPage(await countRows(db, table), page, read, order)
+}
+
+/**
+ * One page of a list whose size a maintained count gave beforehand (`total`), read from whichever
+ * end of its index is nearer: listPage for a whole table, and any list with a counter of its own.
+ */
+export async function countedPage<R> (
+  total: number,
+  page: PageRequest,
+  read: (plan: PagePlan) => Promise<R[]>,
+  order: 'asc' | 'desc' = 'asc',
+): Promise<Page<R>> {
   const plan = planPage(total, page, order)
   if (plan === undefined) return { rows: [], total }
   return { rows: inPageOrder(await read(plan), plan), total }

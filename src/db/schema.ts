@@ -104,6 +104,12 @@ interface RowCountTable {
   n: number
 }
 
+/** The tickets in each status, one row per status; maintained by triggers like row_counts. */
+interface TicketStatusCountTable {
+  status: TicketStatusColumn
+  n: number
+}
+
 /** numeric(5,4): a rate from 0 to 1, as decimal text. */
 type Rate = ColumnType<string, string, string>
 type UpdatedAt = ColumnType<Date, never, Date | string>
@@ -181,6 +187,7 @@ export interface Database {
   service_mechanics: ServiceMechanicTable
   ticket_parts: TicketPartTable
   row_counts: RowCountTable
+  ticket_status_counts: TicketStatusCountTable
   shop_settings: ShopSettingsTable
   stock_levels: StockLevelTable
   stock_movements: StockMovementTable

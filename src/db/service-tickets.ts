@@ -5,12 +5,12 @@
 // Money never passes through a float: line totals and the total are computed in SQL on numeric and
 // leave the database as text. PostgreSQL's json functions would print numeric as a JSON number,
 // which JSON.parse turns into a double, so inside the JSON they are cast to text as well.
-import { sql, type Kysely } from 'kysely'
+import { sql, type AliasableExpression, type Kysely } from 'kysely'
 import { jsonArrayFrom } from 'kysely/helpers/postgres'
-import type { PageRequest } from '../lib/pagination.js'
+import { offsetOf, type PageRequest } from '../lib/pagination.js'
 import type { TicketStatus } from '../lib/ticket-workflow.js'
 import { compiledOnce } from './compiled-once.js'
-import { byPlan, filteredPage, listPage, type Page, type PageWindow } from './paging.js'
+import { byPlan, countedPage, filteredPage, listPage, type Page, type PagePlan, type PageWindow } from './paging.js'
 import { RowNotFound } from './pg-errors.js'
 import type { ActorRole, Database } from './schema.js'
 
@@ -136,16 +136,62 @@ const mechanicTicketPage = ownedTicketPage('mechanicId')
 
 const isEmpty = (filter: TicketFilter): boolean => Object.values(filter).every((value) => value === undefined)
 
+/** The statuses of a filter that names statuses and nothing else; undefined for any other filter. */
+function onlyStatuses ({ statuses, ...rest }: TicketFilter): readonly TicketStatus[] | undefined {
+  return statuses !== undefined && statuses.length > 0 && isEmpty(rest) ? statuses : undefined
+}
+
+/** How many tickets are in any of `statuses`: the trigger-maintained counters' sum, a few rows' read. */
+const countInStatuses = (db: Kysely<Database>, statuses: readonly TicketStatus[]) => db.selectFrom('ticket_status_counts')
+  // sum(bigint) is numeric; as int8 both drivers hand it over as a number.
+  .select(sql<number>`coalesce(sum(n), 0)::int8`.as('n'))
+  .where('status', 'in', [...statuses])
+
 /**
- * One page of ticket views, newest first. Every ticket: the total comes from the maintained count,
- * and far pages are read from the end.
+ * The ids of the plan's window of tickets in `statuses`, each status a walk of the (status, id)
+ * index. Several statuses' walks, each cut at the window's end, are merged in id order (a Merge
+ * Append): a page costs its offset in index entries, never a sort of every matching ticket. The
+ * cut is what lets PostgreSQL merge them; without it, it sorts the union.
+ */
+function idsInStatuses (db: Kysely<Database>, statuses: readonly TicketStatus[], plan: PagePlan) {
+  const walk = (status: TicketStatus) => db.selectFrom('service_tickets').select('id').where('status', '=', status)
+  const [first, ...rest] = statuses
+  if (first === undefined) throw new Error('idsInStatuses needs a status')
+  if (rest.length === 0) return walk(first).$call(byPlan(plan))
+  const upToWindowEnd = (status: TicketStatus) => db.selectFrom(
+    walk(status).orderBy('id', plan.direction).limit(plan.offset + plan.limit).as('walk')).select('id')
+  const merged = rest.reduce((union, status) => union.unionAll(upToWindowEnd(status)), upToWindowEnd(first))
+  return db.selectFrom(merged.as('matching')).select('id').$call(byPlan(plan))
+}
+
+/** The views of the tickets whose ids `ids` selects, in the plan's order. */
+const viewsOf = (db: Kysely<Database>, ids: AliasableExpression<{ id: number }>, plan: PagePlan) =>
+  ticketViews(db).innerJoin(ids.as('page'), 'page.id', 'st.id').orderBy('st.id', plan.direction).execute()
+
+/**
+ * One page of ticket views, newest first. Every ticket, or the tickets in some statuses: the total
+ * comes from a maintained count (row_counts, ticket_status_counts), and far pages are read from the
+ * end. Any other filter counts its matches with the page.
  */
 export async function listTicketViews (db: Kysely<Database>, filter: TicketFilter, page: PageRequest): Promise<Page<TicketViewRow>> {
   if (isEmpty(filter)) {
-    return await listPage(db, 'service_tickets', page, async (plan) => await ticketViews(db)
-      .innerJoin(db.selectFrom('service_tickets').select('id').$call(byPlan(plan)).as('page'), 'page.id', 'st.id')
-      .orderBy('st.id', plan.direction)
-      .execute(), 'desc')
+    return await listPage(db, 'service_tickets', page, async (plan) =>
+      await viewsOf(db, db.selectFrom('service_tickets').select('id').$call(byPlan(plan)), plan), 'desc')
+  }
+  const statuses = onlyStatuses(filter)
+  if (statuses !== undefined) {
+    if (offsetOf(page) === 0) {
+      // The first page is read from the newest end whatever the total, so the total can come
+      // in the same statement (and snapshot): one round trip for the page most lists are asked for.
+      const plan: PagePlan = { direction: 'desc', limit: page.per_page, offset: 0, reversed: false }
+      const rows = await ticketViews(db).innerJoin(idsInStatuses(db, statuses, plan).as('page'), 'page.id', 'st.id')
+        .select(countInStatuses(db, statuses).as('total_count'))
+        .orderBy('st.id', 'desc')
+        .execute()
+      return { rows, total: rows[0]?.total_count ?? 0 }
+    }
+    const { n: total } = await countInStatuses(db, statuses).executeTakeFirstOrThrow()
+    return await countedPage(total, page, async (plan) => await viewsOf(db, idsInStatuses(db, statuses, plan), plan), 'desc')
   }
   const { customerId, mechanicId } = filter
   const onlyOwner = isEmpty({ ...filter, customerId: undefined, mechanicId: undefined }) && (customerId === undefined) !== (mechanicId === undefined)
