@@ -29,7 +29,7 @@ const RSS_LIMIT_BYTES = 150e6
 const COLD_START_LIMIT_MS = 1500
 /** A blocked event loop shows as reads waiting for several logins' worth of hashing (~90 ms each). */
 const STORM_READ_P99_LIMIT_MS = 50
-/** Issue 22: the session check is shown on the tokens of at least this many customers. */
+/** The session check is shown on the tokens of at least this many customers. */
 const MIN_CUSTOMER_SESSIONS = 1000
 
 /**
