@@ -371,7 +371,15 @@ export interface paths {
         put?: never;
         /**
          * Add a part to a ticket
-         * @description Puts `quantity` (default 1) of a part on the ticket; adding a part already on it adds to its quantity. An unknown `part_id` gets 422. A ticket holds at most 1,000 of a part (more gets 400 naming `quantity`) and at most 100 different parts (a 101st gets 409), so every total is exact to the cent.
+         * @description Puts `quantity` (default 1) of a part on the ticket; adding a part already on it adds to its quantity. An
+         *     unknown `part_id` gets 422. A ticket holds at most 1,000 of a part (more gets 400 naming `quantity`) and at
+         *     most 100 different parts (a 101st gets 409), so every total is exact to the cent.
+         *
+         *     For a tracked part (see the Stock tag) the quantity comes off `on_hand` in the same transaction, as a
+         *     `ticket` movement carrying the ticket's id. When there is not enough the answer is 409
+         *     `/problems/insufficient-stock` with `available`, and nothing changes: no line, no new `version`, no
+         *     event, no movement. A part that was untracked when it went on the ticket took nothing and gives nothing
+         *     back. With an `Idempotency-Key`, a retry adds the part (and takes its stock) once.
          */
         post: operations["addTicketPart"];
         delete?: never;
@@ -1526,15 +1534,6 @@ export interface components {
                 "application/problem+json": components["schemas"]["ValidationProblem"];
             };
         };
-        /** @description There is not enough of a tracked part in stock; `available` says how many there are. Nothing was changed. */
-        InsufficientStock: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["InsufficientStockProblem"];
-            };
-        };
         /** @description The body is larger than the server accepts (64 KiB). */
         ContentTooLarge: {
             headers: {
@@ -1615,6 +1614,20 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["IllegalTransitionProblem"] | components["schemas"]["ReauthorizationRequiredProblem"] | components["schemas"]["TicketLockedProblem"] | components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description Nothing changed. The `type` says why: `/problems/insufficient-stock` (a tracked part has fewer than
+         *     `quantity` in stock; `available` says how many), `/problems/ticket-locked` (the ticket's status locks
+         *     its parts), `/problems/conflict` (the ticket already holds 100 different parts), or
+         *     `/problems/idempotency-key-in-use` (a request with this `Idempotency-Key` is still running).
+         */
+        TicketPartConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InsufficientStockProblem"] | components["schemas"]["TicketLockedProblem"] | components["schemas"]["Problem"];
             };
         };
     };
@@ -2547,6 +2560,8 @@ export interface operations {
             header?: {
                 /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; see "Idempotent retries". */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description The service ticket's id. */
@@ -2564,6 +2579,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["TicketETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2575,12 +2591,20 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
-            409: components["responses"]["TicketConflict"];
+            409: components["responses"]["TicketPartConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableContent"];
+            /** @description The body names a part that does not exist, or this `Idempotency-Key` was used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
