@@ -324,7 +324,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a service ticket
-         * @description Deletes a ticket with its mechanic assignments and part lines; the mechanics and parts stay.
+         * @description Deletes a ticket with its mechanic assignments and part lines; the mechanics and parts stay. What its lines took from stock goes back as `return` movements, unless the ticket was cancelled, which gave it back already.
          */
         delete: operations["deleteServiceTicket"];
         options?: never;
@@ -405,7 +405,7 @@ export interface paths {
         post?: never;
         /**
          * Take a part off a ticket
-         * @description Removes a part line, whatever its quantity, from the ticket; 404 when the ticket does not exist or the part is not on it.
+         * @description Removes a part line, whatever its quantity, from the ticket, and gives back to stock what the line took (a `return` movement); 404 when the ticket does not exist or the part is not on it.
          */
         delete: operations["removeTicketPart"];
         options?: never;
@@ -431,8 +431,9 @@ export interface paths {
          *     `approved` or `in_progress` ticket it keeps the status and renews the authorization. Either way
          *     `authorized_total` becomes the current `total`, `authorized_at` now and `authorized_by` the caller (the
          *     customer approving online, or the mechanic who recorded an approval given in person or by phone).
-         *     `decline` moves an `estimate` to `cancelled`. Any other case gets 409 `illegal-transition`. The owning
-         *     customer or any mechanic may call it; another customer gets 404.
+         *     `decline` moves an `estimate` to `cancelled`, giving back to stock what its part lines took (see the Stock
+         *     tag). Any other case gets 409 `illegal-transition`. The owning customer or any mechanic may call it;
+         *     another customer gets 404.
          */
         post: operations["recordTicketApproval"];
         delete?: never;
@@ -458,7 +459,8 @@ export interface paths {
          * @description Moves the ticket to `to` when the transition table (see the Service tickets tag) allows it from the
          *     current status; any other pair gets 409 `illegal-transition` with `from`, `to` and `allowed`. Completing a
          *     ticket whose `total` is above `authorized_total` gets 409 `reauthorization-required`. Revising an
-         *     `approved` ticket back to `estimate` clears its authorization.
+         *     `approved` ticket back to `estimate` clears its authorization. Cancelling gives back to stock what the
+         *     ticket's part lines took (see the Stock tag); the lines stay as the record.
          */
         post: operations["transitionServiceTicket"];
         delete?: never;
@@ -1243,7 +1245,7 @@ export interface components {
         StockMovement: {
             id: components["schemas"]["Id"];
             /**
-             * @description `count` (a physical count: the difference it made), `receipt` (a delivery), `ticket` (taken by a ticket line) or `return` (given back from a ticket).
+             * @description `count` (a physical count: the difference it made), `receipt` (a delivery), `ticket` (taken by a ticket line) or `return` (given back from a ticket: a line taken off, the ticket cancelled or deleted).
              * @enum {string}
              */
             kind: "count" | "receipt" | "ticket" | "return";
