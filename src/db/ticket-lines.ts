@@ -99,7 +99,15 @@ export async function addTicketPart (db: Kysely<Database>, ticketId: number, par
     await lockTicketForWrite(trx, ticketId, 'lines', context.ifMatch)
     // Key share: the part cannot be deleted before this line commits (that would be a foreign key
     // error, not this 422), and it is taken before the stock row (the lock order of ticket-stock.ts).
-    const part = await trx.selectFrom('inventory').select('id').where('id', '=', partId).forKeyShare().executeTakeFirst()
+    // Whether the part is tracked comes with it, so an untracked part costs no stock statement. A
+    // count that starts tracking it after this read commits as if it came after this line, which
+    // then took nothing: the same outcome, as a count sets on_hand outright.
+    const part = await trx.selectFrom('inventory')
+      .leftJoin('stock_levels', 'stock_levels.part_id', 'inventory.id')
+      .select(['inventory.id', sql<boolean>`stock_levels.part_id is not null`.as('tracked')])
+      .where('inventory.id', '=', partId)
+      .forKeyShare('inventory')
+      .executeTakeFirst()
     throwUnknownReferences(unknownIds('part_id', 'part', part === undefined ? [partId] : []))
     // Bounded lines keep every total exact as a JSON number (Price in openapi.yaml); the ticket's
     // row lock makes the count stable until this line commits.
@@ -108,7 +116,7 @@ export async function addTicketPart (db: Kysely<Database>, ticketId: number, par
     if (lines.n >= MAX_TICKET_PART_LINES && lines.has_part !== true) {
       throw new TicketFull(`Service ticket ${ticketId} already holds ${MAX_TICKET_PART_LINES} different parts.`)
     }
-    const taken = await takeForLine(trx, ticketId, partId, quantity, context.actor)
+    const taken = part?.tracked === true ? await takeForLine(trx, ticketId, partId, quantity, context.actor) : 0
     // The conflict branch only updates while the sum fits in an int4; otherwise no row comes back
     // (and the stock just taken goes back with the rolled-back transaction).
     const line = await trx.insertInto('ticket_parts')
