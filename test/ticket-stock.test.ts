@@ -8,7 +8,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import t, { type Test } from 'tap'
 import type { components } from '../generated/api.js'
 import { ledgerBalance } from '../src/db/stock.js'
-import { auth, buildTestApp, customerAccount, injectChecked, mechanicToken, part, problemWithStatus, ticket, usingPostgres } from './helpers.js'
+import { auth, buildTestApp, changedTables, customerAccount, injectChecked, mechanicToken, part, problemWithStatus, snapshot, ticket, usingPostgres } from './helpers.js'
 
 type ServiceTicket = components['schemas']['ServiceTicket']
 type Stock = components['schemas']['Stock']
@@ -79,7 +79,9 @@ t.test('not enough in stock: 409 insufficient-stock with available, and nothing 
   const ticketId = await newTicket()
   const before = await readTicket(ticketId)
   const events = await eventCount(ticketId)
-  const res = await add(ticketId, partId, 3)
+  const tables = await snapshot(app.db)
+  const res = await add(ticketId, partId, 3, { 'idempotency-key': randomUUID() })
+  t.strictSame(changedTables(tables, await snapshot(app.db)), [], 'no table changed, no idempotency key stored')
   const problem = problemWithStatus(t, res, 409) as unknown as InsufficientStockProblem
   t.equal(problem.type, '/problems/insufficient-stock')
   t.equal(problem.available, 2)
