@@ -19,7 +19,7 @@
 import { createHmac, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 import Fastify, { type FastifyReply } from 'fastify'
 import pg from 'pg'
-import { DEFAULT_BENCH_DATABASE_URL } from './common.js'
+import { BASELINE_STOCK_HEADER, DEFAULT_BENCH_DATABASE_URL } from './common.js'
 
 const url = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || DEFAULT_BENCH_DATABASE_URL
 const port = Number(process.env.BASELINE_PORT ?? 3100)
@@ -383,7 +383,7 @@ async function addTrackedPart (reply: FastifyReply, id: number, partId: number, 
 app.post('/service-tickets/:id/parts', async (req, reply) => {
   const id = Number((req.params as { id: string }).id)
   const { part_id: partId, quantity = 1 } = (req.body ?? {}) as { part_id?: number, quantity?: number }
-  if (req.headers['x-baseline-stock'] !== undefined && partId !== undefined) {
+  if (req.headers[BASELINE_STOCK_HEADER] !== undefined && partId !== undefined) {
     const refused = await addTrackedPart(reply, id, partId, quantity)
     if (refused !== undefined) return refused
     const { rows } = await pool.query<TicketRow>(SQL.ticket, [id])

@@ -2,7 +2,7 @@
 // rotate through, and the check that both servers answer each read with the same JSON.
 import pg from 'pg'
 import type { Callers } from './callers.js'
-import { BENCH_PASSWORD, customerEmail, databaseName } from './common.js'
+import { BASELINE_STOCK_HEADER, BENCH_PASSWORD, customerEmail, databaseName } from './common.js'
 import { http, type Server } from './servers.js'
 import type { Target } from './load.js'
 
@@ -83,8 +83,6 @@ const TRACKED_PARTS = 10
 /** What each of them holds when a run starts: far more than any run takes. */
 const TRACKED_STOCK = 10_000_000
 const TRACKED_NAME = 'Bench tracked part'
-/** Tells the baseline to answer a parts request as a tracked part's (the API finds out itself). */
-export const BASELINE_STOCK_HEADER = 'x-baseline-stock'
 
 /**
  * The tracked-part route's parts, made once (`Bench tracked part <i>`) and reset before every run:

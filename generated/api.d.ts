@@ -1608,7 +1608,9 @@ export interface components {
          * @description The ticket's status refuses the request (nothing changed). The `type` says why:
          *     `/problems/illegal-transition` (the status cannot go to `to`; `allowed` lists where it can),
          *     `/problems/reauthorization-required` (the total is above the authorized total: approve it first),
-         *     `/problems/ticket-locked` (the status locks this part of the ticket), or `/problems/conflict` (a row still in use).
+         *     `/problems/ticket-locked` (the status locks this part of the ticket), `/problems/conflict` (a row still in use),
+         *     or `/problems/stock-limit` (stock given back by a line taken off, a cancel or a delete would take the part's
+         *     `on_hand` past 1,000,000,000).
          */
         TicketConflict: {
             headers: {
