@@ -12,10 +12,14 @@
 //   `x-customer-id` (my-tickets: default customer 1; the vehicle's tickets: none, a mechanic)
 //   instead of a verified token, and no route checks a token at all.
 // - Logins hash with the same scrypt cost (read from the stored hash) and sign an HS256 JWT by hand.
+// - POST /service-tickets/:id/parts with `x-baseline-stock` (the tracked-part route) does what the
+//   API does for a tracked part, in one transaction: the ticket's version and lock, the stock taken
+//   with its movement, the line, the event. Without it, the line's upsert alone. The header stands
+//   in for knowing which parts are tracked; the API finds that out with the part it reads anyway.
 import { createHmac, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 import Fastify, { type FastifyReply } from 'fastify'
 import pg from 'pg'
-import { DEFAULT_BENCH_DATABASE_URL } from './common.js'
+import { BASELINE_STOCK_HEADER, DEFAULT_BENCH_DATABASE_URL } from './common.js'
 
 const url = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || DEFAULT_BENCH_DATABASE_URL
 const port = Number(process.env.BASELINE_PORT ?? 3100)
@@ -111,6 +115,28 @@ const SQL = {
   addPart: `
     insert into ticket_parts (ticket_id, part_id, quantity) values ($1, $2, $3)
     on conflict (ticket_id, part_id) do update set quantity = ticket_parts.quantity + excluded.quantity`,
+  // The tracked-part route, in one transaction: lock the open ticket and raise its version, take the
+  // stock and book the movement, put the line on, record the event.
+  lockTicket: `
+    update service_tickets set version = version + 1, updated_at = now()
+    where id = $1 and status in ('estimate', 'approved', 'in_progress') returning id`,
+  takeStock: `
+    with taken as (
+      update stock_levels set on_hand = on_hand - $3, updated_at = now()
+      where part_id = $2 and on_hand >= $3 returning on_hand
+    ), moved as (
+      insert into stock_movements (part_id, kind, quantity, on_hand_after, ticket_id, actor_role, actor_id)
+      select $2, 'ticket', -$3, on_hand, $1, 'mechanic', $4 from taken
+    )
+    select on_hand from taken`,
+  addTrackedPart: `
+    insert into ticket_parts (ticket_id, part_id, quantity, stock_taken) values ($1, $2, $3, $3)
+    on conflict (ticket_id, part_id) do update
+    set quantity = ticket_parts.quantity + excluded.quantity, stock_taken = ticket_parts.stock_taken + excluded.stock_taken
+    returning quantity`,
+  partEvent: `
+    insert into ticket_events (ticket_id, type, actor_role, actor_id, data)
+    values ($1, 'part_added', 'mechanic', $4, json_build_object('part_id', $2::int, 'quantity', $3::int, 'line_quantity', $5::int))`,
   customerLogin: 'select id, password_hash from customers where lower(email) = lower($1)',
   mechanicLogin: 'select id, password_hash from mechanics where lower(email) = lower($1)',
 } as const
@@ -330,9 +356,39 @@ app.get('/vehicles/:id/service-tickets', async (req, reply) => {
   return sendPage(reply, `/vehicles/${id}/service-tickets`, page, rows.map(ticketView), total)
 })
 
+/** A tracked part on an open ticket; the answer when it is refused, else undefined. */
+async function addTrackedPart (reply: FastifyReply, id: number, partId: number, quantity: number): Promise<FastifyReply | undefined> {
+  const actor = 1 // no token is checked: the first mechanic
+  const client = await pool.connect()
+  try {
+    await client.query('begin')
+    const refuse = async (status: number, title: string, detail: string) => {
+      await client.query('rollback')
+      return problem(reply, status, title, detail)
+    }
+    if ((await client.query(SQL.lockTicket, [id])).rowCount === 0) return await refuse(409, 'Conflict', `Service ticket ${id} is missing or locks its parts.`)
+    if ((await client.query(SQL.takeStock, [id, partId, quantity, actor])).rowCount === 0) return await refuse(409, 'Conflict', `Not enough of part ${partId} in stock.`)
+    const { rows } = await client.query<{ quantity: number }>(SQL.addTrackedPart, [id, partId, quantity])
+    await client.query(SQL.partEvent, [id, partId, quantity, actor, rows[0]!.quantity])
+    await client.query('commit')
+    return undefined
+  } catch (err) {
+    await client.query('rollback').catch(() => {})
+    throw err
+  } finally {
+    client.release()
+  }
+}
+
 app.post('/service-tickets/:id/parts', async (req, reply) => {
   const id = Number((req.params as { id: string }).id)
   const { part_id: partId, quantity = 1 } = (req.body ?? {}) as { part_id?: number, quantity?: number }
+  if (req.headers[BASELINE_STOCK_HEADER] !== undefined && partId !== undefined) {
+    const refused = await addTrackedPart(reply, id, partId, quantity)
+    if (refused !== undefined) return refused
+    const { rows } = await pool.query<TicketRow>(SQL.ticket, [id])
+    return ticketView(rows[0]!)
+  }
   try {
     await pool.query(SQL.addPart, [id, partId, quantity])
   } catch (err) {

@@ -5,6 +5,8 @@ export const DEFAULT_BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/me
 export const BENCH_PASSWORD = 'bench-password'
 export const customerEmail = (i: number): string => `customer${i}@bench.test`
 export const mechanicEmail = (i: number): string => `mechanic${i}@bench.test`
+/** Tells the baseline to answer a parts request as a tracked part's (the API finds out itself). */
+export const BASELINE_STOCK_HEADER = 'x-baseline-stock'
 
 export function benchDatabaseUrl (): string {
   return process.env.BENCH_DATABASE_URL || DEFAULT_BENCH_DATABASE_URL

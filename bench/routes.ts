@@ -2,7 +2,7 @@
 // rotate through, and the check that both servers answer each read with the same JSON.
 import pg from 'pg'
 import type { Callers } from './callers.js'
-import { BENCH_PASSWORD, customerEmail, databaseName } from './common.js'
+import { BASELINE_STOCK_HEADER, BENCH_PASSWORD, customerEmail, databaseName } from './common.js'
 import { http, type Server } from './servers.js'
 import type { Target } from './load.js'
 
@@ -13,6 +13,8 @@ interface Facts {
   middleTicketId: number
   /** Existing (ticket, part) lines of open tickets, spread over the table: the write route bumps their quantities. */
   lines: Array<[number, number]>
+  /** Open tickets spread over the table: the tracked-part route puts its parts on them. */
+  openTickets: number[]
   /** The customers whose tokens rotate, lowest ids first (`customer<i>@bench.test` has the i-th). */
   customerIds: number[]
   /** Each of those customers' first vehicle, in the same order. */
@@ -49,6 +51,9 @@ export async function readFacts (databaseUrl: string, customers: number): Promis
        where tp.ticket_id % $1 = 0 and st.status in ('estimate', 'approved', 'in_progress')
        order by tp.ticket_id, tp.part_id limit 5000`,
       [Math.max(1, Math.floor(counts.service_tickets / 2000))])
+    const { rows: open } = await client.query<{ id: number }>(
+      `select id from service_tickets where id % $1 = 0 and status in ('estimate', 'approved', 'in_progress') order by id limit 5000`,
+      [Math.max(1, Math.floor(counts.service_tickets / 5000))])
     const ids = async (table: string, limit: number) =>
       (await client.query<{ id: number }>(`select id from ${table} order by id limit $1`, [limit])).rows.map((r) => r.id)
     const customerIds = await ids('customers', customers)
@@ -63,10 +68,55 @@ export async function readFacts (databaseUrl: string, customers: number): Promis
       customerPages: Math.ceil(counts.customers / 10),
       middleTicketId: mid[0]?.id ?? 1,
       lines: lines.map((l) => [l.ticket_id, l.part_id]),
+      openTickets: open.map((t) => t.id),
       customerIds: withVehicle,
       vehicleIds: withVehicle.map((id) => vehicleOf.get(id)!),
       mechanicIds: await ids('mechanics', counts.mechanics ?? 0),
     }
+  } finally {
+    await client.end()
+  }
+}
+
+/** How many tracked parts the stock route rotates through, so its connections do not all queue on one stock row. */
+const TRACKED_PARTS = 10
+/** What each of them holds when a run starts: far more than any run takes. */
+const TRACKED_STOCK = 10_000_000
+const TRACKED_NAME = 'Bench tracked part'
+
+/**
+ * The tracked-part route's parts, made once (`Bench tracked part <i>`) and reset before every run:
+ * the lines earlier runs left on tickets are taken off and each part is counted at TRACKED_STOCK,
+ * so no run drains the stock or takes a line past its limit of 1,000. Written in SQL as the seed
+ * writes, keeping what the API keeps: the count is a movement of the difference, so `on_hand`
+ * still equals the ledger's sum. Run it once the API has started (which migrates the database),
+ * before any request fills the API's inventory cache.
+ */
+export async function prepareTrackedParts (databaseUrl: string): Promise<number[]> {
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  try {
+    await client.query('begin')
+    const { rows: existing } = await client.query<{ id: number }>(
+      'select id from inventory where name like $1 order by id', [`${TRACKED_NAME} %`])
+    const parts = existing.map((r) => r.id)
+    for (let i = parts.length; i < TRACKED_PARTS; i++) {
+      const { rows } = await client.query<{ id: number }>('insert into inventory (name, price) values ($1, 9.99) returning id', [`${TRACKED_NAME} ${i + 1}`])
+      parts.push(rows[0]!.id)
+    }
+    await client.query('delete from ticket_parts where part_id = any($1::int[])', [parts])
+    await client.query('insert into stock_levels (part_id, on_hand) select unnest($1::int[]), 0 on conflict do nothing', [parts])
+    await client.query(`
+      with before as (select part_id, on_hand from stock_levels where part_id = any($1::int[]) for update),
+      counted as (
+        update stock_levels s set on_hand = $2, updated_at = now() from before b
+        where s.part_id = b.part_id returning s.part_id, b.on_hand as before
+      )
+      insert into stock_movements (part_id, kind, quantity, on_hand_after, actor_role, actor_id)
+      select part_id, 'count', $2 - before, $2, 'mechanic', (select min(id) from mechanics) from counted where before <> $2`,
+    [parts, TRACKED_STOCK])
+    await client.query('commit')
+    return parts.slice(0, TRACKED_PARTS)
   } finally {
     await client.end()
   }
@@ -112,7 +162,7 @@ export const STATUS_TICKET_LIST = 'GET /service-tickets?status=in_progress'
 export const VEHICLE_TICKET_LIST = 'GET /vehicles/{vehicle_id}/service-tickets'
 export const FILTERED_TICKET_LISTS = [STATUS_TICKET_LIST, VEHICLE_TICKET_LIST]
 
-export function routes (facts: Facts, who: Callers): RouteSpec[] {
+export function routes (facts: Facts, who: Callers, trackedParts: number[]): RouteSpec[] {
   const mechanic = (n: number) => ({ authorization: who.mechanics[n % who.mechanics.length]! })
   const customer = (n: number) => {
     const c = who.customers[n % who.customers.length]!
@@ -124,6 +174,11 @@ export function routes (facts: Facts, who: Callers): RouteSpec[] {
   const lastPage = facts.customerPages
   const ticket = facts.middleTicketId
   const lines = facts.lines.length > 0 ? facts.lines : [[ticket, 1] as [number, number]]
+  const openTickets = facts.openTickets.length > 0 ? facts.openTickets : [ticket]
+  const trackedAdd = (n: number) => ({
+    path: `/service-tickets/${openTickets[n % openTickets.length]}/parts`,
+    body: `{"part_id":${trackedParts[n % trackedParts.length]},"quantity":1}`,
+  })
   let loginsSent = 0
   const loginBody = (n: number) => JSON.stringify({ email: customerEmail(1 + (n % who.customers.length)), password: BENCH_PASSWORD })
   return [
@@ -155,6 +210,17 @@ export function routes (facts: Facts, who: Callers): RouteSpec[] {
           const [t, p] = lines[n % lines.length]!
           return { path: `/service-tickets/${t}/parts`, body: `{"part_id":${p},"quantity":1}`, headers: mechanic(n) }
         },
+      },
+    },
+    {
+      // A tracked part on open tickets: the line, the stock taken with its movement, the version and
+      // the event in one transaction (prepareTrackedParts keeps the stock from running out).
+      label: 'POST /service-tickets/{id}/parts (tracked part)',
+      target: {
+        method: 'POST',
+        ...trackedAdd(0),
+        headers: { ...mechanic(0), ...json, [BASELINE_STOCK_HEADER]: '1' },
+        vary: (n) => ({ ...trackedAdd(n), headers: mechanic(n) }),
       },
     },
     {

@@ -14,7 +14,7 @@ import { loginStorm, measureAgainstFloor, measureRoute, type FloorResult, type R
 import { HELP, options } from './options.js'
 import { formatReport, fmtRatio, fmtRps, machine, writeResults } from './report.js'
 import { callers, type Callers } from './callers.js'
-import { CACHED_ROUTES, compareAnswers, FILTERED_TICKET_LISTS, readFacts, routes, UNFILTERED_TICKET_LIST } from './routes.js'
+import { CACHED_ROUTES, compareAnswers, FILTERED_TICKET_LISTS, prepareTrackedParts, readFacts, routes, UNFILTERED_TICKET_LIST } from './routes.js'
 import {
   assertAlive, build, canPin, coldStarts, CPUS, deploymentEnv, killAll, LOADGEN_CORE, pinSelf, removeApiDirectory,
   SERVER_CORE, startServer, stopServer,
@@ -91,8 +91,10 @@ async function main (): Promise<number> {
     let results: Record<string, unknown>
     let who: Callers | undefined
     try {
+      // Before any request: the API has migrated the database, and its inventory cache is empty.
+      const trackedParts = await prepareTrackedParts(databaseUrl)
       who = await callers(api, databaseUrl, facts.customerIds, facts.mechanicIds)
-      const allSpecs = routes(facts, who)
+      const allSpecs = routes(facts, who, trackedParts)
       let specs = allSpecs
       if (mode === 'scale-check') {
         specs = specs.filter((s) => s.label.includes('(last)') || s.label === 'GET /mechanics/ranking' ||

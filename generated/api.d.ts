@@ -324,7 +324,7 @@ export interface paths {
         post?: never;
         /**
          * Delete a service ticket
-         * @description Deletes a ticket with its mechanic assignments and part lines; the mechanics and parts stay.
+         * @description Deletes a ticket with its mechanic assignments and part lines; the mechanics and parts stay. What its lines took from stock goes back as `return` movements, unless the ticket was cancelled, which gave it back already.
          */
         delete: operations["deleteServiceTicket"];
         options?: never;
@@ -371,7 +371,15 @@ export interface paths {
         put?: never;
         /**
          * Add a part to a ticket
-         * @description Puts `quantity` (default 1) of a part on the ticket; adding a part already on it adds to its quantity. An unknown `part_id` gets 422. A ticket holds at most 1,000 of a part (more gets 400 naming `quantity`) and at most 100 different parts (a 101st gets 409), so every total is exact to the cent.
+         * @description Puts `quantity` (default 1) of a part on the ticket; adding a part already on it adds to its quantity. An
+         *     unknown `part_id` gets 422. A ticket holds at most 1,000 of a part (more gets 400 naming `quantity`) and at
+         *     most 100 different parts (a 101st gets 409), so every total is exact to the cent.
+         *
+         *     For a tracked part (see the Stock tag) the quantity comes off `on_hand` in the same transaction, as a
+         *     `ticket` movement carrying the ticket's id. When there is not enough the answer is 409
+         *     `/problems/insufficient-stock` with `available`, and nothing changes: no line, no new `version`, no
+         *     event, no movement. A part that was untracked when it went on the ticket took nothing and gives nothing
+         *     back. With an `Idempotency-Key`, a retry adds the part (and takes its stock) once.
          */
         post: operations["addTicketPart"];
         delete?: never;
@@ -397,7 +405,7 @@ export interface paths {
         post?: never;
         /**
          * Take a part off a ticket
-         * @description Removes a part line, whatever its quantity, from the ticket; 404 when the ticket does not exist or the part is not on it.
+         * @description Removes a part line, whatever its quantity, from the ticket, and gives back to stock what the line took (a `return` movement); 404 when the ticket does not exist or the part is not on it.
          */
         delete: operations["removeTicketPart"];
         options?: never;
@@ -423,8 +431,9 @@ export interface paths {
          *     `approved` or `in_progress` ticket it keeps the status and renews the authorization. Either way
          *     `authorized_total` becomes the current `total`, `authorized_at` now and `authorized_by` the caller (the
          *     customer approving online, or the mechanic who recorded an approval given in person or by phone).
-         *     `decline` moves an `estimate` to `cancelled`. Any other case gets 409 `illegal-transition`. The owning
-         *     customer or any mechanic may call it; another customer gets 404.
+         *     `decline` moves an `estimate` to `cancelled`, giving back to stock what its part lines took (see the Stock
+         *     tag). Any other case gets 409 `illegal-transition`. The owning customer or any mechanic may call it;
+         *     another customer gets 404.
          */
         post: operations["recordTicketApproval"];
         delete?: never;
@@ -450,7 +459,8 @@ export interface paths {
          * @description Moves the ticket to `to` when the transition table (see the Service tickets tag) allows it from the
          *     current status; any other pair gets 409 `illegal-transition` with `from`, `to` and `allowed`. Completing a
          *     ticket whose `total` is above `authorized_total` gets 409 `reauthorization-required`. Revising an
-         *     `approved` ticket back to `estimate` clears its authorization.
+         *     `approved` ticket back to `estimate` clears its authorization. Cancelling gives back to stock what the
+         *     ticket's part lines took (see the Stock tag); the lines stay as the record.
          */
         post: operations["transitionServiceTicket"];
         delete?: never;
@@ -1235,7 +1245,7 @@ export interface components {
         StockMovement: {
             id: components["schemas"]["Id"];
             /**
-             * @description `count` (a physical count: the difference it made), `receipt` (a delivery), `ticket` (taken by a ticket line) or `return` (given back from a ticket).
+             * @description `count` (a physical count: the difference it made), `receipt` (a delivery), `ticket` (taken by a ticket line) or `return` (given back from a ticket: a line taken off, the ticket cancelled or deleted).
              * @enum {string}
              */
             kind: "count" | "receipt" | "ticket" | "return";
@@ -1526,15 +1536,6 @@ export interface components {
                 "application/problem+json": components["schemas"]["ValidationProblem"];
             };
         };
-        /** @description There is not enough of a tracked part in stock; `available` says how many there are. Nothing was changed. */
-        InsufficientStock: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["InsufficientStockProblem"];
-            };
-        };
         /** @description The body is larger than the server accepts (64 KiB). */
         ContentTooLarge: {
             headers: {
@@ -1607,7 +1608,9 @@ export interface components {
          * @description The ticket's status refuses the request (nothing changed). The `type` says why:
          *     `/problems/illegal-transition` (the status cannot go to `to`; `allowed` lists where it can),
          *     `/problems/reauthorization-required` (the total is above the authorized total: approve it first),
-         *     `/problems/ticket-locked` (the status locks this part of the ticket), or `/problems/conflict` (a row still in use).
+         *     `/problems/ticket-locked` (the status locks this part of the ticket), `/problems/conflict` (a row still in use),
+         *     or `/problems/stock-limit` (stock given back by a line taken off, a cancel or a delete would take the part's
+         *     `on_hand` past 1,000,000,000).
          */
         TicketConflict: {
             headers: {
@@ -1615,6 +1618,20 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["IllegalTransitionProblem"] | components["schemas"]["ReauthorizationRequiredProblem"] | components["schemas"]["TicketLockedProblem"] | components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description Nothing changed. The `type` says why: `/problems/insufficient-stock` (a tracked part has fewer than
+         *     `quantity` in stock; `available` says how many), `/problems/ticket-locked` (the ticket's status locks
+         *     its parts), `/problems/conflict` (the ticket already holds 100 different parts), or
+         *     `/problems/idempotency-key-in-use` (a request with this `Idempotency-Key` is still running).
+         */
+        TicketPartConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InsufficientStockProblem"] | components["schemas"]["TicketLockedProblem"] | components["schemas"]["Problem"];
             };
         };
     };
@@ -2547,6 +2564,8 @@ export interface operations {
             header?: {
                 /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
                 "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; see "Idempotent retries". */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
                 /** @description The service ticket's id. */
@@ -2564,6 +2583,7 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["TicketETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2575,12 +2595,20 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
-            409: components["responses"]["TicketConflict"];
+            409: components["responses"]["TicketPartConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableContent"];
+            /** @description The body names a part that does not exist, or this `Idempotency-Key` was used with another body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -96,6 +96,8 @@ interface TicketPartTable {
   ticket_id: number
   part_id: number
   quantity: number
+  /** How much of `quantity` came out of stock and is owed back (src/db/ticket-stock.ts). */
+  stock_taken: ColumnType<number, number | undefined, number>
 }
 
 /** Maintained by triggers; the API only reads it. int8, which both drivers return as a number. */

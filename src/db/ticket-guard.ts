@@ -2,7 +2,8 @@
 // still matches, the status does not lock this write), and the bookkeeping after it (version + 1,
 // updated_at, one event) in the same transaction, so a refused request changes and records nothing.
 //
-// Lock order, for every ticket write: the ticket row first, then mechanic rows by ascending id. The
+// Lock order, for every ticket write: the ticket row first, then mechanic rows by ascending id,
+// then the parts whose stock it takes or gives back, by ascending part id (ticket-stock.ts). The
 // service_mechanics triggers update mechanics rows one at a time, so two transactions reaching the
 // same mechanics in different orders would deadlock on PostgreSQL (PGlite, one session, cannot).
 import { sql, type Kysely, type Transaction } from 'kysely'

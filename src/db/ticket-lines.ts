@@ -1,13 +1,16 @@
 // A ticket's lines: its mechanic assignments and its part lines. Every write here locks the ticket
 // row first and checks its status under that lock (ticket-guard.ts), so no line lands on a ticket
 // that a concurrent transition is completing or cancelling: the transition waits for this
-// transaction, sees its version, and looks again.
+// transaction, sees its version, and looks again. Part lines take and give back tracked stock in
+// the same transaction (ticket-stock.ts).
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { viewOf, type TicketViewRow } from './service-tickets.js'
 import { lockTicketForWrite, recordWrite, type WriteContext } from './ticket-guard.js'
 import { throwUnknownReferences, unknownIds } from './pg-errors.js'
 import type { Database } from './schema.js'
 import { InvalidTicketValue, TicketFull } from './ticket-errors.js'
+import { returnLine, takeForLine } from './ticket-stock.js'
+import { inTransaction } from './transactions.js'
 
 export interface MechanicsEdit {
   add_ids?: readonly number[] | undefined
@@ -86,12 +89,25 @@ export async function editTicketMechanics (db: Kysely<Database>, ticketId: numbe
   })
 }
 
-/** Puts `quantity` of a part on a ticket, adding to the quantity already there; 422 for an unknown part. */
+/**
+ * Puts `quantity` of a part on a ticket, adding to the quantity already there; 422 for an unknown
+ * part. A tracked part's quantity comes out of stock in the same transaction (ticket-stock.ts);
+ * InsufficientStock when there is not enough, and then nothing is written.
+ */
 export async function addTicketPart (db: Kysely<Database>, ticketId: number, partId: number, quantity: number, context: WriteContext): Promise<TicketViewRow> {
-  return await db.transaction().execute(async (trx) => {
+  return await inTransaction(db, async (trx) => {
     await lockTicketForWrite(trx, ticketId, 'lines', context.ifMatch)
-    // Key share: the part cannot be deleted before this line commits (that would be a foreign key error, not this 422).
-    const part = await trx.selectFrom('inventory').select('id').where('id', '=', partId).forKeyShare().executeTakeFirst()
+    // Key share: the part cannot be deleted before this line commits (that would be a foreign key
+    // error, not this 422), and it is taken before the stock row (the lock order of ticket-stock.ts).
+    // Whether the part is tracked comes with it, so an untracked part costs no stock statement. A
+    // count that starts tracking it after this read commits as if it came after this line, which
+    // then took nothing: the same outcome, as a count sets on_hand outright.
+    const part = await trx.selectFrom('inventory')
+      .leftJoin('stock_levels', 'stock_levels.part_id', 'inventory.id')
+      .select(['inventory.id', sql<boolean>`stock_levels.part_id is not null`.as('tracked')])
+      .where('inventory.id', '=', partId)
+      .forKeyShare('inventory')
+      .executeTakeFirst()
     throwUnknownReferences(unknownIds('part_id', 'part', part === undefined ? [partId] : []))
     // Bounded lines keep every total exact as a JSON number (Price in openapi.yaml); the ticket's
     // row lock makes the count stable until this line commits.
@@ -100,12 +116,17 @@ export async function addTicketPart (db: Kysely<Database>, ticketId: number, par
     if (lines.n >= MAX_TICKET_PART_LINES && lines.has_part !== true) {
       throw new TicketFull(`Service ticket ${ticketId} already holds ${MAX_TICKET_PART_LINES} different parts.`)
     }
-    // The conflict branch only updates while the sum fits in an int4; otherwise no row comes back.
+    const taken = part?.tracked === true ? await takeForLine(trx, ticketId, partId, quantity, context.actor) : 0
+    // The conflict branch only updates while the sum fits in an int4; otherwise no row comes back
+    // (and the stock just taken goes back with the rolled-back transaction).
     const line = await trx.insertInto('ticket_parts')
-      .values({ ticket_id: ticketId, part_id: partId, quantity })
+      .values({ ticket_id: ticketId, part_id: partId, quantity, stock_taken: taken })
       .onConflict((oc) => oc
         .columns(['ticket_id', 'part_id'])
-        .doUpdateSet({ quantity: sql<number>`ticket_parts.quantity + excluded.quantity` })
+        .doUpdateSet({
+          quantity: sql<number>`ticket_parts.quantity + excluded.quantity`,
+          stock_taken: sql<number>`ticket_parts.stock_taken + excluded.stock_taken`,
+        })
         .where(sql<boolean>`ticket_parts.quantity <= ${sql.lit(MAX_TICKET_PART_QUANTITY)} - excluded.quantity`))
       .returning('quantity')
       .executeTakeFirst()
@@ -119,16 +140,22 @@ export async function addTicketPart (db: Kysely<Database>, ticketId: number, par
   })
 }
 
-/** Takes a part line off a ticket and returns the ticket's new version; undefined (and nothing written) when the part is not on it. */
+/**
+ * Takes a part line off a ticket, giving back the stock it took, and returns the ticket's new
+ * version; undefined (and nothing written) when the part is not on it.
+ */
 export async function removeTicketPart (db: Kysely<Database>, ticketId: number, partId: number, context: WriteContext): Promise<number | undefined> {
   return await db.transaction().execute(async (trx) => {
     await lockTicketForWrite(trx, ticketId, 'lines', context.ifMatch)
+    // The part's inventory row before the line and the stock row (the lock order of ticket-stock.ts).
+    await trx.selectFrom('inventory').select('id').where('id', '=', partId).forKeyShare().execute()
     const removed = await trx.deleteFrom('ticket_parts')
       .where('ticket_id', '=', ticketId)
       .where('part_id', '=', partId)
-      .returning('quantity')
+      .returning(['quantity', 'stock_taken'])
       .executeTakeFirst()
     if (removed === undefined) return undefined
+    await returnLine(trx, ticketId, partId, removed.stock_taken, context.actor)
     return await recordWrite(trx, ticketId, context.actor, 'part_removed', { part_id: partId, quantity: removed.quantity })
   })
 }

@@ -4,7 +4,8 @@
 // (a transition, or a line write, which raises the version): the decision is taken again on the
 // new state, so two concurrent transitions from one status give one success and one 409, never two.
 // The version in the condition also pins the total that the reauthorization check and an
-// approval's authorized_total were computed from.
+// approval's authorized_total were computed from. Cancelling (a transition or a decline) gives
+// the lines' stock back in the same transaction.
 import { sql, type Kysely } from 'kysely'
 import { APPROVE_FROM, canTransition, DECLINE_FROM, TRANSITIONS, type TicketStatus } from '../lib/ticket-workflow.js'
 import { ticketTotal, viewOf, type TicketViewRow } from './service-tickets.js'
@@ -12,6 +13,7 @@ import { appendEvent, assertIfMatch, type WriteContext } from './ticket-guard.js
 import { RowNotFound } from './pg-errors.js'
 import type { Database } from './schema.js'
 import { IllegalTransition, ReauthorizationRequired, TicketContention } from './ticket-errors.js'
+import { releaseTicketStock } from './ticket-stock.js'
 
 /** Rounds of "read, decide, conditional update" before giving up under a storm of writes. */
 const MAX_ATTEMPTS = 50
@@ -69,6 +71,9 @@ async function changeStatus (db: Kysely<Database>, id: number, context: WriteCon
         .returning('id')
         .executeTakeFirst()
       if (updated === undefined) return undefined
+      // The update holds the ticket row now, so its lines are the ones decided on; cancelled is
+      // final, so this is the one time a cancelled ticket's lines give their stock back.
+      if (set.status === 'cancelled') await releaseTicketStock(trx, id, context.actor)
       await appendEvent(trx, id, context.actor, event, data)
       return await viewOf(trx, id)
     })

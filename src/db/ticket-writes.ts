@@ -7,6 +7,7 @@ import { assignMechanics, lockMechanics } from './ticket-lines.js'
 import { throwUnknownReferences, UnknownReference, unknownIds } from './pg-errors.js'
 import type { Database } from './schema.js'
 import { InvalidTicketValue } from './ticket-errors.js'
+import { releaseTicketStock } from './ticket-stock.js'
 import { vehicleForVin } from './vehicles.js'
 
 export interface TicketFields {
@@ -114,7 +115,11 @@ export async function updateTicket (db: Kysely<Database>, id: number, fields: Ti
   })
 }
 
-/** Deletes a ticket; its assignments, part lines and history go with it (on delete cascade). */
+/**
+ * Deletes a ticket; its assignments, part lines and history go with it (on delete cascade). The
+ * stock its lines still hold goes back first (none for a cancelled ticket, which gave it back when
+ * it was cancelled); the ledger's movements keep the ticket's id.
+ */
 export async function deleteTicket (db: Kysely<Database>, id: number, context: WriteContext): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await lockTicketForWrite(trx, id, 'delete', context.ifMatch)
@@ -124,6 +129,7 @@ export async function deleteTicket (db: Kysely<Database>, id: number, context: W
       .orderBy('id')
       .forNoKeyUpdate()
       .execute()
+    await releaseTicketStock(trx, id, context.actor)
     await trx.deleteFrom('service_tickets').where('id', '=', id).execute()
   })
 }

@@ -66,8 +66,9 @@ export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
       return ticketReply(200, await editTicketMechanics(db, req.params.ticket_id, { add_ids, remove_ids }, writeContext(req)))
     },
 
-    async addTicketPart (req) {
-      return ticketReply(200, await addTicketPart(db, req.params.ticket_id, req.body.part_id, req.body.quantity, writeContext(req)))
+    // x-idempotent: the line, its stock and the stored answer commit together in `trx`.
+    async addTicketPart (req, _reply, trx) {
+      return ticketReply(200, await addTicketPart(trx, req.params.ticket_id, req.body.part_id, req.body.quantity, writeContext(req)))
     },
 
     async removeTicketPart (req) {
