@@ -86,7 +86,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   })
 
-  // One scrypt on the thread pool (50-100 ms): it runs while the plugins below load and migrate.
+  // One argon2id hash on the thread pool: it runs while the plugins below load and migrate.
   const decoyHash = createDecoyHash()
   decoyHash.catch(() => {}) // awaited below; this only stops an early failure counting as unhandled
 
