@@ -11,12 +11,14 @@
 // - GET /customers/my-tickets and GET /vehicles/:id/service-tickets read the customer id from
 //   `x-customer-id` (my-tickets: default customer 1; the vehicle's tickets: none, a mechanic)
 //   instead of a verified token, and no route checks a token at all.
-// - Logins hash with the same scrypt cost (read from the stored hash) and sign an HS256 JWT by hand.
 // - POST /service-tickets/:id/parts with `x-baseline-stock` (the tracked-part route) does what the
 //   API does for a tracked part, in one transaction: the ticket's version and lock, the stock taken
 //   with its movement, the line, the event. Without it, the line's upsert alone. The header stands
 //   in for knowing which parts are tracked; the API finds that out with the part it reads anyway.
+// - Logins verify the stored hash at its own cost (argon2id through the API's package, or scrypt)
+//   with no bound on how many run at once, and sign an HS256 JWT by hand.
 import { createHmac, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { verify as verifyArgon2 } from '@node-rs/argon2'
 import Fastify, { type FastifyReply } from 'fastify'
 import pg from 'pg'
 import { BASELINE_STOCK_HEADER, DEFAULT_BENCH_DATABASE_URL } from './common.js'
@@ -217,7 +219,8 @@ function problem (reply: FastifyReply, status: number, title: string, detail: st
 
 // ---- tokens ----------------------------------------------------------------------------------
 
-function verifyScrypt (password: string, stored: string): Promise<boolean> {
+function verifyPassword (password: string, stored: string): Promise<boolean> {
+  if (stored.startsWith('$argon2')) return verifyArgon2(stored, password.normalize('NFKC'))
   const [scheme, N, r, p, salt, key] = stored.split('$')
   if (scheme !== 'scrypt' || salt === undefined || key === undefined) return Promise.resolve(false)
   const expected = Buffer.from(key, 'base64url')
@@ -248,7 +251,7 @@ async function login (role: 'customer' | 'mechanic', body: unknown, reply: Fasti
   if (typeof email !== 'string' || typeof password !== 'string') return problem(reply, 400, 'Bad Request', 'email and password are required.')
   const { rows } = await pool.query<{ id: number, password_hash: string }>(role === 'customer' ? SQL.customerLogin : SQL.mechanicLogin, [email])
   const account = rows[0]
-  const valid = await verifyScrypt(password, account?.password_hash ?? decoyHash ?? '')
+  const valid = await verifyPassword(password, account?.password_hash ?? decoyHash ?? '')
   if (account === undefined || !valid) return problem(reply, 401, 'Unauthorized', 'Email or password is wrong.')
   return signToken(role, account.id)
 }
@@ -423,7 +426,7 @@ app.get('/floor/*', async (req, reply) => {
 })
 
 async function main (): Promise<void> {
-  // Any stored hash has the API's scrypt cost; verifying a wrong password against it is the decoy.
+  // Any stored hash has the API's cost; verifying a wrong password against it is the decoy.
   const { rows } = await pool.query<{ password_hash: string }>('select password_hash from customers order by id limit 1')
   decoyHash = rows[0]?.password_hash
   await app.listen({ port, host })

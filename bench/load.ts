@@ -57,6 +57,8 @@ export interface StormResult {
   server: ServerKind
   inventory: SideSummary & { max: number }
   loginsPerSecond: number
+  /** Each successful login's time, from sending it to its answer (queueing for a hash slot included). */
+  logins: { p50: number, p99: number, max: number }
   loginNon2xx: number
   /** Every login answer's status, with `errors` and `timeouts` for the ones that got none. */
   loginStatusCodes: Record<string, number>
@@ -235,10 +237,12 @@ export async function loginStorm (server: Server, inventory: Target, loginTarget
   const { value, peakRssKb } = server.kind === 'api' ? await sampleRss(server, run) : { value: await run(), peakRssKb: undefined }
   await settle(monitor)
   const sorted = Float64Array.from(value.reads.latencies).sort()
+  const logins = Float64Array.from(value.logins.latencies).sort()
   return {
     server: server.kind,
     inventory: { ...summarize([value.reads]), max: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN },
     loginsPerSecond: value.logins.rps,
+    logins: { p50: percentile(logins, 50), p99: percentile(logins, 99), max: logins.length > 0 ? logins[logins.length - 1]! : Number.NaN },
     loginNon2xx: value.logins.non2xx + value.logins.errors + value.logins.timeouts,
     loginStatusCodes: { ...value.logins.statusCodes, errors: value.logins.errors, timeouts: value.logins.timeouts },
     ...(peakRssKb === undefined ? {} : { apiPeakRssKb: peakRssKb }),

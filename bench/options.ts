@@ -14,6 +14,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     redis: { type: 'boolean', default: false },
     'scale-check': { type: 'boolean', default: false },
+    storm: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
     'skip-build': { type: 'boolean', default: false },
     'no-pin': { type: 'boolean', default: false },
@@ -33,6 +34,7 @@ export const HELP = `npm run bench -- [options]
   --only a,b             only the routes whose label contains one of these strings
   --redis                give the API REDIS_URL (from the environment) for its cache and rate limits
   --scale-check          only the ranking, the customers' last page and the ticket lists, for comparing scales
+  --storm                only the login route, /inventory and the login storm, for the cost of a password hash
   --smoke                CI: seed scale 0.01 into a throwaway database, 1 round x 1 s, then drop it
   --skip-build           use the existing dist/ instead of running npm run build
   --no-pin               do not pin processes to cores with taskset
@@ -47,17 +49,17 @@ function positive (name: string, value: string | undefined, integer = false): nu
 
 const smoke = args.smoke
 
-export type Mode = 'smoke' | 'scale-check' | 'full'
+export type Mode = 'smoke' | 'scale-check' | 'storm' | 'full'
 
 export const options = {
   help: args.help,
-  mode: (smoke ? 'smoke' : args['scale-check'] ? 'scale-check' : 'full') as Mode,
+  mode: (smoke ? 'smoke' : args['scale-check'] ? 'scale-check' : args.storm ? 'storm' : 'full') as Mode,
   duration: smoke ? 1 : positive('duration', args.duration),
   rounds: smoke ? 1 : Math.max(1, positive('rounds', args.rounds, true)),
   connections: Math.max(1, positive('connections', args.connections, true)),
   warmup: smoke ? 0 : positive('warmup', args.warmup),
   stormConnections: Math.max(1, positive('storm-connections', args['storm-connections'], true)),
-  coldStarts: smoke ? 1 : Math.max(1, positive('cold-starts', args['cold-starts'], true)),
+  coldStarts: smoke || args.storm ? 1 : Math.max(1, positive('cold-starts', args['cold-starts'], true)),
   customers: Math.max(1, positive('customers', args.customers, true)),
   only: args.only?.split(',').map((s) => s.trim()).filter((s) => s !== '') ?? [],
   redis: args.redis,

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { median } from './load.js'
 import { options } from './options.js'
+import { STORM_READ } from './routes.js'
 import { canPin, CPUS, deploymentEnv, NODE_FLAGS, ROOT } from './servers.js'
 import type { Measurements, Verdict } from './targets.js'
 
@@ -102,13 +103,13 @@ export function formatReport (m: Measurements, verdicts: Verdict[], env: Machine
   }
 
   if (m.storms.length > 0) {
-    const calm = m.routes.find((r) => r.label.startsWith('GET /inventory'))
+    const calm = m.routes.find((r) => r.label === STORM_READ)
     out.push('', `## Login storm: /inventory?page=1&per_page=50 while ${options.stormConnections} concurrent logins run`, '')
-    out.push(markdownTable(['server', 'reads/s', 'p50 ms', 'p99 ms', 'max ms', 'p99 without storm', 'logins/s'], m.storms.map((s) => [
+    out.push(markdownTable(['server', 'reads/s', 'p50 ms', 'p99 ms', 'max ms', 'p99 without storm', 'logins/s', 'login p50 ms', 'login p99 ms', 'peak RSS'], m.storms.map((s) => [
       s.server,
       fmtRps(s.inventory.rps), fmtMs(s.inventory.p50), fmtMs(s.inventory.p99), fmtMs(s.inventory.max),
       calm === undefined ? 'n/a' : fmtMs(s.server === 'api' ? calm.api.p99 : calm.baseline.p99),
-      fmtRps(s.loginsPerSecond),
+      fmtRps(s.loginsPerSecond), fmtMs(s.logins.p50), fmtMs(s.logins.p99), s.apiPeakRssKb === undefined ? 'n/a' : fmtMiB(s.apiPeakRssKb),
     ])))
   }
   return out.join('\n')

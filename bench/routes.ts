@@ -126,6 +126,9 @@ interface RouteSpec { label: string, target: Target }
 
 /** The routes the API answers from its response cache (`x-cache`), measured against the floor too. */
 export const CACHED_ROUTES = ['GET /mechanics/ranking', 'GET /mechanics', 'GET /inventory?page=1&per_page=50']
+/** The read measured during the login storm, and the login route that storms. */
+export const STORM_READ = 'GET /inventory?page=1&per_page=50'
+export const LOGIN_ROUTE = 'POST /customers/login'
 
 /**
  * Concurrent logins at most: the API's hash queue (src/lib/passwords.ts) holds 9 on the one core the
@@ -188,7 +191,7 @@ export function routes (facts: Facts, who: Callers, trackedParts: number[]): Rou
     { label: 'GET /customers/my-tickets', target: { method: 'GET', path: '/customers/my-tickets', headers: customer(0), vary: (n) => ({ headers: customer(n) }) } },
     { label: 'GET /mechanics/ranking', target: asMechanic('/mechanics/ranking') },
     { label: 'GET /mechanics', target: asMechanic('/mechanics') },
-    { label: 'GET /inventory?page=1&per_page=50', target: { method: 'GET', path: '/inventory?page=1&per_page=50', headers: {} } },
+    { label: STORM_READ, target: { method: 'GET', path: '/inventory?page=1&per_page=50', headers: {} } },
     { label: `GET /service-tickets/${ticket}`, target: asMechanic(`/service-tickets/${ticket}`) },
     // The filtered lists against the unfiltered one (FILTERED_TICKET_LISTS, UNFILTERED_TICKET_LIST).
     { label: UNFILTERED_TICKET_LIST, target: asMechanic('/service-tickets') },
@@ -229,7 +232,7 @@ export function routes (facts: Facts, who: Callers, trackedParts: number[]): Rou
       // hash in flight, and refuses logins past its hash queue (LOGINS_IN_FLIGHT). Addresses are
       // never reused, across runs and the login storm too: the API keeps an address's slot after
       // its client gave up waiting (the runs' ends abandon requests), answering it 429 from then on.
-      label: 'POST /customers/login',
+      label: LOGIN_ROUTE,
       target: {
         method: 'POST',
         path: '/customers/login',

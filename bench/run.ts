@@ -4,6 +4,7 @@
 //   npm run bench:seed -- --scale 1      # once: the dataset (see bench/seed.ts)
 //   npm run bench                        # build, cold start, every route, floor, login storm
 //   npm run bench -- --scale-check       # the routes whose cost grows with the data only
+//   npm run bench -- --storm             # the login route, /inventory and the login storm only
 //   npm run bench -- --smoke             # CI: scale 0.01 in a throwaway database, 1 s per route
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -14,7 +15,7 @@ import { loginStorm, measureAgainstFloor, measureRoute, type FloorResult, type R
 import { HELP, options } from './options.js'
 import { formatReport, fmtRatio, fmtRps, machine, writeResults } from './report.js'
 import { callers, type Callers } from './callers.js'
-import { CACHED_ROUTES, compareAnswers, FILTERED_TICKET_LISTS, prepareTrackedParts, readFacts, routes, UNFILTERED_TICKET_LIST } from './routes.js'
+import { CACHED_ROUTES, compareAnswers, FILTERED_TICKET_LISTS, LOGIN_ROUTE, prepareTrackedParts, readFacts, routes, STORM_READ, UNFILTERED_TICKET_LIST } from './routes.js'
 import {
   assertAlive, build, canPin, coldStarts, CPUS, deploymentEnv, killAll, LOADGEN_CORE, pinSelf, removeApiDirectory,
   SERVER_CORE, startServer, stopServer,
@@ -100,6 +101,7 @@ async function main (): Promise<number> {
         specs = specs.filter((s) => s.label.includes('(last)') || s.label === 'GET /mechanics/ranking' ||
           s.label === UNFILTERED_TICKET_LIST || FILTERED_TICKET_LISTS.includes(s.label))
       }
+      if (mode === 'storm') specs = specs.filter((s) => s.label === LOGIN_ROUTE || s.label === STORM_READ)
       if (options.only.length > 0) specs = specs.filter((s) => options.only.some((o) => s.label.includes(o)))
 
       const differences = await compareAnswers(specs, api, baseline)
@@ -136,9 +138,9 @@ async function main (): Promise<number> {
       }
 
       const storms: StormResult[] = []
-      if (mode !== 'scale-check' && options.only.length === 0) {
-        const inventory = allSpecs.find((s) => s.label.startsWith('GET /inventory'))!
-        const loginSpec = allSpecs.find((s) => s.label === 'POST /customers/login')!
+      if (mode === 'storm' || (mode !== 'scale-check' && options.only.length === 0)) {
+        const inventory = allSpecs.find((s) => s.label === STORM_READ)!
+        const loginSpec = allSpecs.find((s) => s.label === LOGIN_ROUTE)!
         log(`\nLogin storm: /inventory with ${options.connections} connections while ${options.stormConnections} logins run …`)
         const stormSeconds = options.duration * options.rounds
         for (const server of [api, baseline]) {

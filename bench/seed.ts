@@ -10,7 +10,7 @@
 //
 // Deterministic: every "random" choice is a hash of the row number (hashint8extended, the stable
 // hash PostgreSQL's hash partitioning relies on), never random(), so the same scale gives the same
-// rows whatever the chunk size, order or server. The one exception is the scrypt salt of the shared
+// rows whatever the chunk size, order or server. The one exception is the salt of the shared
 // password hash, which hashPassword draws itself (it changes nothing a benchmark can see).
 //
 // Rows go in with explicit ids (`overriding system value`) and the identity sequences are moved

@@ -14,8 +14,8 @@
 // climbs for the first minute or so while V8 sizes its heap, then drops in steps (by up to a fifth)
 // as V8 hands pages back, then stays flat: so one sample against another says little, and a
 // window taken before a step hides growth after it. Logins add another swing: each password hash
-// maps 128 MiB (scrypt N=2^17) while it runs and returns it, and the mix keeps one running most of the time, so any
-// sample may or may not hold one. Growth is the lowest RSS of the run's last quarter against the
+// takes 19 MiB (argon2id m=19 MiB) while it runs and returns it, so any sample may or may not hold
+// one. Growth is the lowest RSS of the run's last quarter against the
 // lowest of its first three quarters: what is in flight comes and goes, a leak raises the floor.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomInt } from 'node:crypto'

@@ -27,7 +27,7 @@ export interface Verdict {
 /** The most RSS the API may reach under load, in bytes (150 MB). */
 const RSS_LIMIT_BYTES = 150e6
 const COLD_START_LIMIT_MS = 1500
-/** A blocked event loop shows as reads waiting for several logins' worth of hashing (~90 ms each). */
+/** A blocked event loop shows as reads waiting for several logins' worth of hashing. */
 const STORM_READ_P99_LIMIT_MS = 50
 /** The session check is shown on the tokens of at least this many customers. */
 const MIN_CUSTOMER_SESSIONS = 1000

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.js'
 import { ensureBootstrapMechanic } from './db/mechanics.js'
 import { createHandlers } from './handlers/index.js'
-import { clientErrorHandler } from './lib/client-errors.js'
+import { clientErrorHandler, MAX_HEADER_BYTES } from './lib/client-errors.js'
 import { lazyChildLoggerFactory } from './lib/lazy-logger.js'
 import { createDecoyHash, hashPassword, needsRehash, verifyPassword } from './lib/passwords.js'
 import auth from './plugins/auth.js'
@@ -68,7 +68,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // has already derived headersTimeout (60 s) from its own default, and a headersTimeout above
     // requestTimeout makes Node swap the two, so a body could take 60 s. Node also enforces them
     // only when it sweeps its connections, every 30 s by default: sweep at a tenth (at most 1 s).
-    http: { requestTimeout, connectionsCheckingInterval: Math.min(1_000, Math.ceil(requestTimeout / 10)) },
+    // maxHeaderSize: Node's default, set here so that a --max-http-header-size flag cannot move
+    // the limit the contract states (431, src/lib/client-errors.ts).
+    http: { requestTimeout, connectionsCheckingInterval: Math.min(1_000, Math.ceil(requestTimeout / 10)), maxHeaderSize: MAX_HEADER_BYTES },
+    // Fastify's own 503 for a request that reaches routing while the server closes (one pipelined
+    // or sent on a busy keep-alive connection) is JSON in its own shape: problems.ts answers it.
+    return503OnClosing: false,
     // ids, pages and headers come from the contract; no route needs the case-insensitive or
     // trailing-slash leniency, and it would give one resource two URLs.
     // maxParamLength: the router's own limit (100) answered a longer path segment with a 414 of
@@ -86,7 +91,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
   })
 
-  // One scrypt on the thread pool (50-100 ms): it runs while the plugins below load and migrate.
+  // One argon2id hash on the thread pool: it runs while the plugins below load and migrate.
   const decoyHash = createDecoyHash()
   decoyHash.catch(() => {}) // awaited below; this only stops an early failure counting as unhandled
 

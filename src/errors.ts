@@ -57,6 +57,7 @@ export function found<R> (row: R | undefined | false, what: string, id: number):
 export const conflict = (detail: string) => new HttpProblem(409, 'Conflict', detail, PROBLEM_TYPES.conflict)
 const serviceUnavailable = (detail = 'The database is unavailable; try again shortly.') =>
   new HttpProblem(503, 'Service Unavailable', detail, PROBLEM_TYPES.unavailable)
+export const shuttingDown = () => serviceUnavailable('The server is shutting down; try again shortly.')
 
 export const idempotencyKeyInUse = () =>
   new HttpProblem(409, 'Conflict', 'A request with this Idempotency-Key is still running; retry once it has answered.', PROBLEM_TYPES.idempotencyKeyInUse)

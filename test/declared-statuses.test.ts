@@ -2,7 +2,8 @@
 // operation of openapi.yaml (new ones included, with no change here) and provokes each answer the
 // server gives on any route: an unknown query parameter, a non-canonical id, no token, the other
 // role's token, a body too large, not JSON or malformed, a target too long, the rate limit, a
-// request that never finishes (408, over HTTP), and, on a PostgreSQL of its own that is then
+// request that never finishes (408, over HTTP), headers too large (431, over HTTP), a request that
+// arrives while the server closes (503, over HTTP), and, on a PostgreSQL of its own that is then
 // stopped, the example request of every operation (503). Each answer must be one the operation
 // declares, in the media type and shape it declares.
 import { connect } from 'node:net'
@@ -11,6 +12,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import t, { type Test } from 'tap'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
+import { MAX_HEADER_BYTES } from '../src/lib/client-errors.js'
 import { MAX_REQUEST_TARGET_LENGTH } from '../src/plugins/problems.js'
 import { auth, expectContract, mechanicToken, pgliteSnapshot, signUpCustomer, testEnv, fillPath, operations, resolve, spec, type Operation, ownPostgresUnavailable, startPostgresServer } from './helpers.js'
 
@@ -100,20 +102,11 @@ t.test('every answer the server gives on any route is declared by every operatio
     }
   })
 
+  const target = (op: Operation) => `${op.method} ${fillPath(op, tk.ids)} HTTP/1.1\r\nHost: 127.0.0.1\r\n`
+  const token = (op: Operation) => Object.entries(accepted(op, tk)).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+
   t.test('a request that never arrives whole: 408 problem+json, over HTTP', async (t) => {
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    const { port } = app.server.address() as AddressInfo
-    const stall = (op: Operation, head: string) => new Promise<string>((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1')
-      let received = ''
-      socket.on('data', (chunk) => { received += chunk.toString() })
-      socket.on('error', () => {}) // the server closes after answering; 'close' reports it
-      socket.on('close', () => resolve(received))
-      socket.setTimeout(10_000, () => { socket.destroy(); reject(new Error(`${op.id}: no answer in 10 s`)) })
-      socket.write(head)
-    })
-    const target = (op: Operation) => `${op.method} ${fillPath(op, tk.ids)} HTTP/1.1\r\nHost: 127.0.0.1\r\n`
-    const token = (op: Operation) => Object.entries(accepted(op, tk)).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+    const stall = await rawRequests(t, app)
     const cases = [
       // The headers never end: every operation, before routing.
       ...operations.map((op) => ({ op, what: 'headers never finished', head: target(op), instance: String as unknown })),
@@ -134,6 +127,80 @@ t.test('every answer the server gives on any route is declared by every operatio
       t.ok(declaredStatuses(op).has(408), `${op.id} declares 408`)
     }
   })
+
+  t.test('headers over 16 KiB: 431 problem+json, over HTTP', async (t) => {
+    const send = await rawRequests(t, app)
+    const padding = `X-Padding: ${'a'.repeat(MAX_HEADER_BYTES)}\r\n`
+    const answers = await Promise.all(operations.map((op) => send(op, `${target(op)}${token(op)}${padding}\r\n`)))
+    for (const [i, op] of operations.entries()) {
+      const raw = answers[i] ?? ''
+      t.match(raw, /^HTTP\/1\.1 431 /, `${op.id}: 431`)
+      t.match(raw, /\r\ncontent-type: application\/problem\+json\r\n/i, 'as problem+json')
+      t.match(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Json, { type: 'about:blank', title: 'Request Header Fields Too Large', status: 431, detail: String, instance: String })
+      t.ok(declaredStatuses(op).has(431), `${op.id} declares 431`)
+    }
+    const fits = await send(operations[0]!, `GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Padding: ${'a'.repeat(MAX_HEADER_BYTES - 200)}\r\n\r\n`)
+    t.match(fits, /^HTTP\/1\.1 200 /, 'headers just under the limit are served')
+  })
+})
+
+/** Writes `head` on a new connection to the listening app and resolves with all it answers before closing. */
+async function rawRequests (t: Test, app: FastifyInstance): Promise<(op: Operation, head: string) => Promise<string>> {
+  if (app.server.address() === null) await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  return (op, head) => new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let received = ''
+    socket.on('data', (chunk) => { received += chunk.toString() })
+    socket.on('error', () => {}) // the server closes after answering; 'close' reports it
+    socket.on('close', () => resolve(received))
+    socket.setTimeout(10_000, () => { socket.destroy(); reject(new Error(`${op.id}: no answer in 10 s`)) })
+    t.teardown(() => { socket.destroy() })
+    socket.write(head)
+  })
+}
+
+t.test('a request that reaches the server while it closes: 503 problem+json, declared by every operation', async (t) => {
+  const app = await build(t, { RATE_LIMIT_MAX: '10000', LOGIN_RATE_LIMIT_MAX: '10000', LOGIN_ACCOUNT_RATE_LIMIT_MAX: '10000' })
+  const tk = await tokens(app)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  // On each connection a request whose body is still to come holds it busy, so close() cannot reap
+  // it; once closing has begun, the rest of that body arrives with the operation's own request
+  // pipelined behind it, which reaches routing while the server closes.
+  const held = '{"email":"held@example.com","password":"held-password"}'
+  const connections = operations.map((op, i) => {
+    const socket = connect(port, '127.0.0.1')
+    let received = ''
+    const answered = new Promise<string>((resolve) => {
+      socket.on('data', (chunk) => { received += chunk.toString() })
+      socket.on('error', () => {})
+      socket.on('close', () => resolve(received))
+    })
+    socket.write(`POST /customers/login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 10.3.${i}.1\r\nContent-Type: application/json\r\nContent-Length: ${held.length}\r\n\r\n${held.slice(0, 5)}`)
+    return { op, socket, answered }
+  })
+  await new Promise((resolve) => setTimeout(resolve, 200)) // every held request has been routed
+  const closed = app.close()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  for (const { op, socket } of connections) {
+    const payload = BODY_METHODS.has(op.method) ? JSON.stringify(exampleBody(op) ?? {}) : ''
+    const body = payload === '' ? '' : `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n`
+    socket.write(`${held.slice(5)}${op.method} ${fillPath(op, tk.ids)} HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(accepted(op, tk)).map(([k, v]) => `${k}: ${v}\r\n`).join('')}${body}\r\n${payload}`)
+  }
+  const answers = await Promise.all(connections.map((c) => c.answered))
+  await closed
+  for (const [i, { op }] of connections.entries()) {
+    const raw = answers[i] ?? ''
+    const second = raw.slice(raw.indexOf('HTTP/1.1 ', 1))
+    t.match(second, /^HTTP\/1\.1 503 /, `${op.id}: 503`)
+    t.match(second, /\r\ncontent-type: application\/problem\+json/i, 'as problem+json')
+    t.match(second, /\r\nretry-after: 5\r\n/i, 'with retry-after')
+    t.match(second, /\r\nconnection: close\r\n/i, 'and closes the connection')
+    const body = second.slice(second.indexOf('\r\n\r\n') + 4)
+    t.match(JSON.parse(body) as Json, { type: '/problems/service-unavailable', title: 'Service Unavailable', status: 503, detail: String, instance: fillPath(op, tk.ids) })
+    t.ok(declaredStatuses(op).has(503), `${op.id} declares 503`)
+  }
 })
 
 t.test('every operation declares what it answers while the database is down', { skip: ownPostgresUnavailable }, async (t) => {

@@ -70,7 +70,7 @@ const BODY_CASES: Record<string, BodyCase> = {
 const PRIVILEGED_FIELDS: Record<string, unknown> = {
   id: 999_999,
   role: 'mechanic',
-  password_hash: 'scrypt$16384$8$1$c2FsdA$aGFzaA',
+  password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA',
   customer_id: 1,
   ticket_count: 1000,
   created_at: '2000-01-01T00:00:00Z',
@@ -509,7 +509,7 @@ t.test('logs hold no password, hash or token', async (t) => {
     ['a refresh token', refreshToken],
     ['a refresh token from a refresh', renewedRefreshToken],
     ["a refresh token's digest", createHash('sha256').update(refreshToken).digest('base64url')],
-    ['a password hash', 'scrypt$'],
+    ['a password hash', '$argon2id$'],
   ] as const) {
     t.notOk(log.includes(secret), `no ${what} in the log`, { lines: log.split('\n').filter((l) => l.includes(secret)).map((l) => l.slice(-1500)) })
   }

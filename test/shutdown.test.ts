@@ -74,8 +74,8 @@ t.test('SIGTERM with requests in flight: they finish, new connections are refuse
   signUp.release()
   t.equal((await within(30_000, 'sign-up', signUp.answer)).status, 201, 'a customer to log in as')
 
-  // In flight at SIGTERM: logins (each verifies an scrypt hash, ~100 ms of CPU) and a sign-up, all
-  // started by the server and all waiting for the rest of their bodies. Each from an address of
+  // In flight at SIGTERM: logins (each verifies a password hash on the thread pool) and a sign-up,
+  // all started by the server and all waiting for the rest of their bodies. Each from an address of
   // its own: a client gets one password check at a time (src/plugins/hashing.ts).
   const LOGINS = 6
   const logins = Array.from({ length: LOGINS }, (_, i) => heldRequest(agent, base, 'POST', '/customers/login', account, `127.0.0.${10 + i}`))

@@ -1,7 +1,7 @@
 // Owns the rule "one password hash in flight per client address": a request whose body carries a
 // password (login, sign-up, password changes: every operation whose body schema has a `password`
 // property) is refused with 429 while the same client already has one in flight. Each costs a
-// scrypt; without this one address could fill the bounded hash queue (src/lib/passwords.ts) alone.
+// password hash; without this one address could fill the bounded hash queue (src/lib/passwords.ts).
 // Register after limits (it reuses the client key) and before contract.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'

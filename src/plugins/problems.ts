@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { pingDatabase } from '../db/health.js'
 import { isConnectionError } from '../db/pg-errors.js'
-import { HttpProblem, loggable, toProblem } from '../errors.js'
+import { HttpProblem, loggable, shuttingDown, toProblem } from '../errors.js'
 import { OutageLog } from '../lib/outage.js'
 
 export function sendProblem (req: FastifyRequest, reply: FastifyReply, problem: HttpProblem): FastifyReply {
@@ -32,7 +32,16 @@ async function problems (app: FastifyInstance): Promise<void> {
   const outage = new OutageLog(app.log, () => app.hasDecorator('probeDatabase') ? pingDatabase(app.probeDatabase) : Promise.resolve(true))
   app.addHook('onClose', async () => outage.close())
 
-  app.addHook('onRequest', (req, _reply, done) => {
+  // A request that reaches routing once close() has begun (pipelined, or on a keep-alive
+  // connection that was busy) is refused here, as problem+json; app.ts turns Fastify's own 503 off.
+  let closing = false
+  app.addHook('preClose', (done) => { closing = true; done() })
+  app.addHook('onRequest', (req, reply, done) => {
+    if (closing) {
+      req.log.info('refused: the server is closing')
+      sendProblem(req, reply.header('retry-after', '5'), shuttingDown())
+      return
+    }
     if (req.url.length <= MAX_REQUEST_TARGET_LENGTH) return done()
     done(new HttpProblem(414, 'URI Too Long', `The request target is longer than ${MAX_REQUEST_TARGET_LENGTH} characters.`))
   })

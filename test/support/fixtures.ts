@@ -1,6 +1,6 @@
 // Rows made straight through the repositories, with sessions started by the app itself: the
-// security tests need many small worlds, and signing up through the API costs a password hash
-// (~100 ms) per account. Every account shares one password, hashed once per process.
+// security tests need many small worlds, and signing up through the API costs a password hash per
+// account. Every account shares one password, hashed once per process.
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { insertCustomer } from '../../src/db/customers.js'
