@@ -50,8 +50,8 @@ export interface Handlers {
   endSession: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 204 }>
   /** List service tickets (GET /service-tickets) */
   listServiceTickets: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listServiceTickets"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listServiceTickets"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
-  /** Open a service ticket (POST /service-tickets) */
-  createServiceTicket: (req: FastifyRequest<{ Body: operations["createServiceTicket"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 201; body: operations["createServiceTicket"]['responses'][201]['content']["application/json"]; headers: { "location": string, "etag": string } }>
+  /** Open a service ticket (POST /service-tickets); x-idempotent: optional, writes go through trx */
+  createServiceTicket: (req: FastifyRequest<{ Headers: NonNullable<operations["createServiceTicket"]['parameters']['header']>; Body: operations["createServiceTicket"]['requestBody']['content']['application/json'] }>, reply: FastifyReply, trx: Transaction<Database>) => Promise<{ status: 201; body: operations["createServiceTicket"]['responses'][201]['content']["application/json"]; headers: { "location": string, "etag": string, "idempotent-replayed"?: string } }>
   /** Get a service ticket (GET /service-tickets/{ticket_id}) */
   getServiceTicket: (req: FastifyRequest<{ Params: operations["getServiceTicket"]['parameters']['path']; Headers: NonNullable<operations["getServiceTicket"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getServiceTicket"]['responses'][200]['content']["application/json"]; headers: { "etag": string } } | { status: 304; headers: { "etag": string } }>
   /** Update a service ticket (PUT /service-tickets/{ticket_id}) */
@@ -64,6 +64,12 @@ export interface Handlers {
   addTicketPart: (req: FastifyRequest<{ Params: operations["addTicketPart"]['parameters']['path']; Headers: NonNullable<operations["addTicketPart"]['parameters']['header']>; Body: WithDefaults<operations["addTicketPart"]['requestBody']['content']['application/json'], "quantity"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["addTicketPart"]['responses'][200]['content']["application/json"]; headers: { "etag": string } }>
   /** Take a part off a ticket (DELETE /service-tickets/{ticket_id}/parts/{part_id}) */
   removeTicketPart: (req: FastifyRequest<{ Params: operations["removeTicketPart"]['parameters']['path']; Headers: NonNullable<operations["removeTicketPart"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 204; headers: { "etag": string } }>
+  /** Add a labor line to a ticket (POST /service-tickets/{ticket_id}/labor); x-idempotent: optional, writes go through trx */
+  addTicketLabor: (req: FastifyRequest<{ Params: operations["addTicketLabor"]['parameters']['path']; Headers: NonNullable<operations["addTicketLabor"]['parameters']['header']>; Body: operations["addTicketLabor"]['requestBody']['content']['application/json'] }>, reply: FastifyReply, trx: Transaction<Database>) => Promise<{ status: 201; body: operations["addTicketLabor"]['responses'][201]['content']["application/json"]; headers: { "location": string, "etag": string, "idempotent-replayed"?: string } }>
+  /** Change a labor line (PUT /service-tickets/{ticket_id}/labor/{line_id}) */
+  updateTicketLabor: (req: FastifyRequest<{ Params: operations["updateTicketLabor"]['parameters']['path']; Headers: NonNullable<operations["updateTicketLabor"]['parameters']['header']>; Body: operations["updateTicketLabor"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["updateTicketLabor"]['responses'][200]['content']["application/json"]; headers: { "etag": string } }>
+  /** Take a labor line off a ticket (DELETE /service-tickets/{ticket_id}/labor/{line_id}) */
+  removeTicketLabor: (req: FastifyRequest<{ Params: operations["removeTicketLabor"]['parameters']['path']; Headers: NonNullable<operations["removeTicketLabor"]['parameters']['header']> }>, reply: FastifyReply) => Promise<{ status: 204; headers: { "etag": string } }>
   /** Approve or decline an estimate (POST /service-tickets/{ticket_id}/approval) */
   recordTicketApproval: (req: FastifyRequest<{ Params: operations["recordTicketApproval"]['parameters']['path']; Headers: NonNullable<operations["recordTicketApproval"]['parameters']['header']>; Body: operations["recordTicketApproval"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["recordTicketApproval"]['responses'][200]['content']["application/json"]; headers: { "etag": string } }>
   /** Move a ticket to another status (POST /service-tickets/{ticket_id}/transitions) */
@@ -72,8 +78,8 @@ export interface Handlers {
   listTicketEvents: (req: FastifyRequest<{ Params: operations["listTicketEvents"]['parameters']['path']; Querystring: WithDefaults<NonNullable<operations["listTicketEvents"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listTicketEvents"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
   /** List vehicles (GET /vehicles) */
   listVehicles: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listVehicles"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listVehicles"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
-  /** Register a vehicle (POST /vehicles) */
-  createVehicle: (req: FastifyRequest<{ Body: operations["createVehicle"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 201; body: operations["createVehicle"]['responses'][201]['content']["application/json"]; headers: { "location": string } }>
+  /** Register a vehicle (POST /vehicles); x-idempotent: optional, writes go through trx */
+  createVehicle: (req: FastifyRequest<{ Headers: NonNullable<operations["createVehicle"]['parameters']['header']>; Body: operations["createVehicle"]['requestBody']['content']['application/json'] }>, reply: FastifyReply, trx: Transaction<Database>) => Promise<{ status: 201; body: operations["createVehicle"]['responses'][201]['content']["application/json"]; headers: { "location": string, "idempotent-replayed"?: string } }>
   /** Get a vehicle (GET /vehicles/{vehicle_id}) */
   getVehicle: (req: FastifyRequest<{ Params: operations["getVehicle"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getVehicle"]['responses'][200]['content']["application/json"] }>
   /** Update a vehicle (PUT /vehicles/{vehicle_id}) */
