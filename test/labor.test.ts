@@ -360,6 +360,23 @@ t.test('concurrent labor adds on one ticket (PostgreSQL)', { skip: usingPostgres
   t.equal(history.filter((e) => e.type === 'labor_added').length, ok, 'one event per success')
   t.same([...new Set(answers.map((r) => r.headers.etag))].length, ok, 'each add answered its own version')
 
+  t.test('adds racing a cancel: none lands after it, and the lines are the successful adds', async (t) => {
+    const fresh = await openTicket()
+    const adds = Array.from({ length: 20 }, (_, i) => addLabor(fresh.id, { description: `Racing ${i}`, hours: 1, rate: 10 }))
+    const cancel = call('transitionServiceTicket', { method: 'POST', url: `/service-tickets/${fresh.id}/transitions`, headers: boss, payload: { to: 'cancelled' } })
+    const racing = await Promise.all(adds)
+    t.equal((await cancel).statusCode, 200)
+    t.ok(racing.every((r) => r.statusCode === 201 || r.statusCode === 409), 'each add either landed or met the lock', { statuses: racing.map((r) => r.statusCode) })
+    const landed = racing.filter((r) => r.statusCode === 201).length
+    const after = await read(fresh.id)
+    t.equal(after.labor.length, landed)
+    t.equal(after.version, 2 + landed, 'the adds and the cancel, nothing else')
+    const history = await events(fresh.id)
+    const cancelledAt = history.findIndex((e) => e.type === 'status_changed')
+    t.equal(history.slice(cancelledAt + 1).length, 0, 'no add after the cancel')
+    t.equal(history.filter((e) => e.type === 'labor_added').length, landed)
+  })
+
   t.test('adds with the same If-Match: one wins, the rest get 412', async (t) => {
     const fresh = await openTicket()
     const headers = { ...boss, 'if-match': `"ticket-${fresh.id}-v1"` }
