@@ -260,6 +260,22 @@ function phases (sizes: Sizes, passwordHash: string): Phase[] {
         group by t, p`,
       params: [parts],
     },
+    {
+      // 0–2 labor lines per ticket: 0.25–4.25 hours at one of the shop's usual rates, credited to
+      // a mechanic drawn like the assignments above.
+      table: 'ticket_labor_lines',
+      total: tickets,
+      chunk: 25_000,
+      statement: `
+        insert into ticket_labor_lines (ticket_id, description, hours, rate, mechanic_id)
+        select t, ${pick(JOBS, 't * 2 + j', 51)},
+               round((0.25 + bench_rand(t * 2 + j, 52) * 4)::numeric, 2),
+               (array[95, 110, 120, 135])[1 + floor(bench_rand(t * 2 + j, 53) * 4)::int],
+               1 + floor((1 - sqrt(1 - bench_rand(t * 2 + j, 54))) * $3)::int
+        from generate_series($1::int, $2::int) as t
+        cross join lateral generate_series(1, floor(bench_rand(t, 50) * 3)::int) as j`,
+      params: [mechanics],
+    },
   ]
 }
 
