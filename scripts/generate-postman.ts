@@ -40,6 +40,8 @@ const RUN_ORDER = [
   // updates, then the ticket's workflow: approved by its customer, started, and its history
   'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart', 'updateVehicle', 'updateShopSettings',
   'recordTicketApproval', 'transitionServiceTicket', 'listTicketEvents',
+  // billing: an invoice issued, read, listed and paid in part; another voided
+  'issueInvoice', 'getInvoice', 'listInvoices', 'recordInvoicePayment', 'voidInvoice',
   // deletes, children first
   'removeTicketPart', 'deleteServiceTicket', 'deleteVehicle', 'deletePart', 'deleteCustomer', 'deleteMechanic',
   // last: the logged-in mechanic's session ends
