@@ -292,7 +292,7 @@ export interface paths {
         put?: never;
         /**
          * Open a service ticket
-         * @description Opens a ticket for a customer's vehicle, optionally assigning mechanics; an unknown customer or mechanic id gets 422.
+         * @description Opens a ticket for a customer's vehicle, optionally assigning mechanics; an unknown customer or mechanic id gets 422. With an `Idempotency-Key`, a retry opens it once.
          */
         post: operations["createServiceTicket"];
         delete?: never;
@@ -400,6 +400,63 @@ export interface paths {
          * @description Removes a part line, whatever its quantity, from the ticket; 404 when the ticket does not exist or the part is not on it.
          */
         delete: operations["removeTicketPart"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service-tickets/{ticket_id}/labor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a labor line to a ticket
+         * @description Puts a labor line on the ticket: `hours` at `rate` (omitted: the shop's `labor_rate` now), optionally
+         *     credited to a mechanic. An unknown `mechanic_id` gets 422; a ticket holds at most 100 labor lines (a 101st
+         *     gets 409). Answers the ticket, with the new line's path in `Location`. With an `Idempotency-Key`, a retry
+         *     adds the line once.
+         */
+        post: operations["addTicketLabor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/service-tickets/{ticket_id}/labor/{line_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+                /** @description The labor line's id. */
+                line_id: components["parameters"]["LineId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a labor line
+         * @description Replaces a labor line's description and hours, and its rate and mechanic when sent (omitted: kept as they
+         *     are; `mechanic_id: null` credits nobody). An unknown `mechanic_id` gets 422; a line that is not on the
+         *     ticket gets 404.
+         */
+        put: operations["updateTicketLabor"];
+        post?: never;
+        /**
+         * Take a labor line off a ticket
+         * @description Removes a labor line from the ticket; 404 when the ticket does not exist or the line is not on it.
+         */
+        delete: operations["removeTicketLabor"];
         options?: never;
         head?: never;
         patch?: never;
@@ -523,7 +580,7 @@ export interface paths {
         put?: never;
         /**
          * Register a vehicle
-         * @description Records a customer's vehicle; an unknown customer gets 422, and a VIN the customer already holds gets 409.
+         * @description Records a customer's vehicle; an unknown customer gets 422, and a VIN the customer already holds gets 409. With an `Idempotency-Key`, a retry registers it once.
          */
         post: operations["createVehicle"];
         delete?: never;
@@ -1097,7 +1154,60 @@ export interface components {
             /** @description price × quantity, exact to the cent. */
             line_total: number;
         };
-        /** @description A repair order for a customer's vehicle, with its status, authorization, mechanics, parts and total. */
+        /**
+         * @description Hours of work, from 0.01 to 999.99 with at most two decimals.
+         * @example 1.5
+         */
+        LaborHours: number;
+        /**
+         * @description An hourly labor rate, at most two decimals, up to 99,999.99. With at most 999.99 hours a line and 100 labor lines a ticket, every labor amount stays exact to the cent as a JSON number.
+         * @example 120
+         */
+        LaborRate: number;
+        /**
+         * @description What was done; control characters are refused.
+         * @example Replace the front brake pads
+         */
+        LaborDescription: string;
+        /**
+         * @description A labor line on a ticket; `line_total` is `hours` × `rate` rounded half-up to the cent.
+         * @example {
+         *       "id": 1,
+         *       "description": "Replace the front brake pads",
+         *       "hours": 1.5,
+         *       "rate": 120,
+         *       "line_total": 180,
+         *       "mechanic_id": 1
+         *     }
+         */
+        LaborLine: {
+            id: components["schemas"]["Id"];
+            /** @description What was done. */
+            description: string;
+            hours: components["schemas"]["LaborHours"];
+            rate: components["schemas"]["LaborRate"];
+            /** @description `hours` × `rate`, rounded half-up to the cent (0.3 × 99.99 = 29.997 → 30.00). */
+            line_total: number;
+            /** @description The mechanic the work is credited to, or null (none named, or since deleted). */
+            mechanic_id: components["schemas"]["Id"] | null;
+        };
+        /** @description A labor line to put on a ticket; `rate` omitted is the shop's `labor_rate` now, `mechanic_id` omitted or null credits nobody. */
+        LaborLineAdd: {
+            description: components["schemas"]["LaborDescription"];
+            hours: components["schemas"]["LaborHours"];
+            rate?: components["schemas"]["LaborRate"];
+            /** @description The mechanic to credit the work to (an unknown id gets 422), or null for nobody. */
+            mechanic_id?: components["schemas"]["Id"] | null;
+        };
+        /** @description A labor line's new description and hours; `rate` and `mechanic_id` omitted are kept as they are, `mechanic_id` null credits nobody. */
+        LaborLineUpdate: {
+            description: components["schemas"]["LaborDescription"];
+            hours: components["schemas"]["LaborHours"];
+            rate?: components["schemas"]["LaborRate"];
+            /** @description The mechanic to credit the work to (an unknown id gets 422), or null for nobody. */
+            mechanic_id?: components["schemas"]["Id"] | null;
+        };
+        /** @description A repair order for a customer's vehicle, with its status, authorization, mechanics, parts, labor and money. */
         ServiceTicket: {
             id: components["schemas"]["Id"];
             customer_id: components["schemas"]["Id"];
@@ -1110,7 +1220,7 @@ export interface components {
             odometer_in: number | null;
             /** @description The odometer when the vehicle left (never below `odometer_in`), or null. */
             odometer_out: number | null;
-            /** @description The total the customer last approved, or null while nothing is approved. */
+            /** @description The `total` (parts and labor, before tax) the customer last approved, or null while nothing is approved. */
             authorized_total: number | null;
             /**
              * Format: date-time
@@ -1140,8 +1250,18 @@ export interface components {
             mechanics: components["schemas"]["TicketMechanic"][];
             /** @description The parts used, by part id. */
             parts: components["schemas"]["TicketPart"][];
-            /** @description The sum of the parts' line totals, exact to the cent. */
+            /** @description The labor lines, oldest first (by id). */
+            labor: components["schemas"]["LaborLine"][];
+            /** @description The sum of the part lines' `line_total`, exact to the cent. */
+            parts_total: number;
+            /** @description The sum of the labor lines' `line_total`, exact to the cent. */
+            labor_total: number;
+            /** @description `parts_total` + `labor_total`, before tax: what an approval authorizes and completion is checked against. */
             total: number;
+            /** @description `parts_total` × the shop's `parts_tax_rate` + `labor_total` × its `labor_tax_rate`, each product rounded half-up to the cent, at the current rates. */
+            tax: number;
+            /** @description `total` + `tax`. */
+            grand_total: number;
         };
         /**
          * @description A new ticket, in status `estimate`; `mechanic_ids` assigns mechanics at once. Send `vehicle_id` or `vin`
@@ -1344,7 +1464,7 @@ export interface components {
              */
             at: string;
             actor: components["schemas"]["Actor"];
-            /** @description What changed: `{from, to, reason}` for a status change, `{added, removed}` for mechanics, `{part_id, quantity}` for parts, `authorized_total` for an approval, `{from, to, invoice_id, number, total}` for an invoice issued, `{invoice_id, payment_id, amount, method, balance_due}` for a payment (with `from` and `to` when it pays the invoice off), `{from, to, invoice_id, number}` for an invoice voided. */
+            /** @description What changed: `{from, to, reason}` for a status change, `{added, removed}` for mechanics, `{part_id, quantity}` for parts, the line (`{line_id, description, hours, rate, line_total, mechanic_id}`) for a labor line added or removed, `{line_id, from, to}` with the changed fields for a labor line changed, `authorized_total` for an approval, `{from, to, invoice_id, number, total}` for an invoice issued, `{invoice_id, payment_id, amount, method, balance_due}` for a payment (with `from` and `to` when it pays the invoice off), `{from, to, invoice_id, number}` for an invoice voided. */
             data: {
                 [key: string]: unknown;
             };
@@ -1775,6 +1895,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["ValidationProblem"];
             };
         };
+        /** @description The body names an id that does not exist (`errors` names the field), or this `Idempotency-Key` was used with another body; use a new key for a new change. */
+        UnprocessableOrKeyReused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ValidationProblem"];
+            };
+        };
         /** @description A request with this `Idempotency-Key` is still running; retry once it has answered. */
         IdempotencyKeyInUse: {
             headers: {
@@ -1884,6 +2013,19 @@ export interface components {
                 "application/problem+json": components["schemas"]["IllegalTransitionProblem"] | components["schemas"]["ReauthorizationRequiredProblem"] | components["schemas"]["TicketLockedProblem"] | components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The ticket's status locks its lines (`/problems/ticket-locked`), the ticket holds as many lines as it may
+         *     (`/problems/conflict`), or a request with this `Idempotency-Key` is still running
+         *     (`/problems/idempotency-key-in-use`). Nothing changed.
+         */
+        TicketConflictOrKeyInUse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["TicketLockedProblem"] | components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /** @description The customer's id. */
@@ -1894,6 +2036,8 @@ export interface components {
         TicketId: components["schemas"]["Id"];
         /** @description The part's id. */
         PartId: components["schemas"]["Id"];
+        /** @description The labor line's id. */
+        LineId: components["schemas"]["Id"];
         /** @description The page to return, from 1. */
         Page: number;
         /** @description How many items a page holds. */
@@ -2620,7 +2764,10 @@ export interface operations {
     createServiceTicket: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; see "Idempotent retries". */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2635,6 +2782,7 @@ export interface operations {
                 headers: {
                     Location: components["headers"]["Location"];
                     ETag: components["headers"]["TicketETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2645,10 +2793,11 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyKeyInUse"];
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableContent"];
+            422: components["responses"]["UnprocessableOrKeyReused"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2895,6 +3044,139 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    addTicketLabor: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; see "Idempotent retries". */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LaborLineAdd"];
+            };
+        };
+        responses: {
+            /** @description The ticket with the new labor line on it. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["TicketETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceTicket"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["TicketConflictOrKeyInUse"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableOrKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateTicketLabor: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+                /** @description The labor line's id. */
+                line_id: components["parameters"]["LineId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LaborLineUpdate"];
+            };
+        };
+        responses: {
+            /** @description The ticket after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["TicketETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceTicket"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["TicketConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    removeTicketLabor: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+                /** @description The labor line's id. */
+                line_id: components["parameters"]["LineId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The labor line is no longer on the ticket. */
+            204: {
+                headers: {
+                    ETag: components["headers"]["TicketETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["TicketConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     recordTicketApproval: {
         parameters: {
             query?: never;
@@ -3112,7 +3394,10 @@ export interface operations {
     createVehicle: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; see "Idempotent retries". */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3126,6 +3411,7 @@ export interface operations {
             201: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3136,11 +3422,19 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
-            409: components["responses"]["Conflict"];
+            /** @description The customer already holds this VIN, or a request with this `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["ContentTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["UnprocessableContent"];
+            422: components["responses"]["UnprocessableOrKeyReused"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

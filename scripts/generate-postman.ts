@@ -31,19 +31,19 @@ interface Schema {
 const RUN_ORDER = [
   // set up: accounts, a part and its stock, a vehicle, a ticket that uses them
   'createCustomer', 'loginCustomer', 'loginMechanic', 'refreshSession', 'createMechanic', 'createPart', 'countPartStock', 'receiveStock', 'createVehicle',
-  'createServiceTicket', 'addTicketPart', 'editTicketMechanics',
+  'createServiceTicket', 'addTicketPart', 'addTicketLabor', 'editTicketMechanics',
   // reads
   'getHealth', 'getLiveness', 'getOpenApi', 'getDocs', 'listCustomers', 'getCustomer', 'listMyCustomerTickets', 'listMechanics', 'getMechanic',
   'getMechanicRanking', 'listMyMechanicTickets', 'listServiceTickets', 'getServiceTicket', 'listParts', 'getPart',
   'listVehicles', 'getVehicle', 'listCustomerVehicles', 'listVehicleTickets',
   'getPartStock', 'listStockMovements', 'listStock', 'getShopSettings',
   // updates, then the ticket's workflow: approved by its customer, started, and its history
-  'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updatePart', 'updateVehicle', 'updateShopSettings',
+  'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updateTicketLabor', 'updatePart', 'updateVehicle', 'updateShopSettings',
   'recordTicketApproval', 'transitionServiceTicket', 'listTicketEvents',
   // billing: an invoice issued, read, listed and paid in part; another voided
   'issueInvoice', 'getInvoice', 'listInvoices', 'recordInvoicePayment', 'voidInvoice',
   // deletes, children first
-  'removeTicketPart', 'deleteServiceTicket', 'deleteVehicle', 'deletePart', 'deleteCustomer', 'deleteMechanic',
+  'removeTicketPart', 'removeTicketLabor', 'deleteServiceTicket', 'deleteVehicle', 'deletePart', 'deleteCustomer', 'deleteMechanic',
   // last: the logged-in mechanic's session ends
   'endSession',
 ] as const
@@ -59,6 +59,7 @@ const BODY_VARIABLES: Record<string, Record<string, string>> = {
   // Assign the logged-in mechanic and unassign the one the ticket was opened with.
   editTicketMechanics: { add_ids: '[{{myMechanicId}}]', remove_ids: '[{{mechanicId}}]' },
   addTicketPart: { part_id: '{{partId}}' },
+  addTicketLabor: { mechanic_id: '{{mechanicId}}' },
   // The session of "Log in as a mechanic": later requests send the access token this refresh answers.
   refreshSession: { refresh_token: '"{{mechanicRefreshToken}}"' },
   createVehicle: { customer_id: '{{customerId}}' },
@@ -84,6 +85,8 @@ const STORE: Record<string, Record<string, string>> = {
   createMechanic: { mechanicId: 'id' },
   createPart: { partId: 'id' },
   createServiceTicket: { ticketId: 'id' },
+  // The line just added is the ticket's last (lines are listed by id).
+  addTicketLabor: { lineId: 'labor[body.labor.length - 1].id' },
   createVehicle: { vehicleId: 'id' },
 }
 
@@ -565,6 +568,7 @@ const VARIABLES: Array<[string, string, string]> = [
   ['mechanicId', '', 'Set by "Create a mechanic".'],
   ['partId', '', 'Set by "Add a part to the inventory".'],
   ['ticketId', '', 'Set by "Open a service ticket".'],
+  ['lineId', '', 'Set by "Add a labor line to a ticket".'],
   ['vehicleId', '', 'Set by "Register a vehicle".'],
   ['workflowTicketId', '', 'Set by "Open an estimate" (Repair order workflow).'],
   ['workflowETag', '', 'The workflow ticket\'s latest ETag, sent back in If-Match.'],

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { type Account, buildTestApp, changedTables, customerAccount, expectContract, fillPath, FIXTURE_PASSWORD, mechanicAccount, type Operation, operations, part, snapshot, ticket } from './helpers.js'
+import { type Account, buildTestApp, changedTables, customerAccount, expectContract, fillPath, FIXTURE_PASSWORD, laborLine, mechanicAccount, type Operation, operations, part, snapshot, ticket } from './helpers.js'
 import { issueInvoice } from '../src/db/invoices.js'
 import { countStock } from '../src/db/stock.js'
 import { insertVehicle, vehicleForVin } from '../src/db/vehicles.js'
@@ -24,8 +24,10 @@ interface World {
   M: Account
   /** The mechanic that mechanic paths point at; assigned to A's ticket. */
   mechanic: Account
-  /** A's ticket, with `mechanic` assigned and `part` on it. */
+  /** A's ticket, with `mechanic` assigned, `part` and `line` on it. */
   ticket: number
+  /** A labor line on A's ticket, credited to `mechanic`. */
+  line: number
   part: number
   /** A part on no ticket. */
   freePart: number
@@ -107,6 +109,9 @@ const EXPECTED: Record<string, Row> = {
   editTicketMechanics: { expect: mechanicOnly(200), body: (w) => ({ add_ids: [w.M.id], remove_ids: [w.mechanic.id] }) },
   addTicketPart: { expect: mechanicOnly(200), body: (w) => ({ part_id: w.freePart, quantity: 2 }) },
   removeTicketPart: { expect: mechanicOnly(204) },
+  addTicketLabor: { expect: mechanicOnly(201), body: (w) => ({ description: 'Matrix labor', hours: 1.5, rate: 80, mechanic_id: w.M.id }) },
+  updateTicketLabor: { expect: mechanicOnly(200), body: () => ({ description: 'Matrix labor, changed', hours: 2 }) },
+  removeTicketLabor: { expect: mechanicOnly(204) },
   // The workflow: the owner approves online, a mechanic records an approval; another customer gets 404.
   recordTicketApproval: { expect: { none: 401, customerA: 200, customerB: 404, mechanic: 200 }, body: () => ({ decision: 'approve' }) },
   transitionServiceTicket: { expect: mechanicOnly(200), body: () => ({ to: 'cancelled', reason: 'Matrix cancel' }) },
@@ -161,7 +166,7 @@ const EXPECTED: Record<string, Row> = {
 }
 
 const defaultParams = (w: World): Record<string, number> =>
-  ({ customer_id: w.A.id, mechanic_id: w.mechanic.id, ticket_id: w.ticket, part_id: w.part, vehicle_id: w.vehicle, invoice_id: w.invoice ?? 0 })
+  ({ customer_id: w.A.id, mechanic_id: w.mechanic.id, ticket_id: w.ticket, part_id: w.part, vehicle_id: w.vehicle, line_id: w.line, invoice_id: w.invoice ?? 0 })
 
 async function makeWorld (app: FastifyInstance, opts: WorldOptions = {}): Promise<World> {
   const [A, B, M, mechanic] = [await customerAccount(app, 'Customer A'), await customerAccount(app, 'Customer B'), await mechanicAccount(app, 'Calling Mechanic'), await mechanicAccount(app, 'Target Mechanic')]
@@ -169,6 +174,7 @@ async function makeWorld (app: FastifyInstance, opts: WorldOptions = {}): Promis
   const freePart = await part(app, 'Oil filter', 7.5)
   const owner = opts.ticketOwner === 'B' ? B : A
   const ticketId = await ticket(app, owner.id, { mechanicIds: [mechanic.id], partIds: [onTicket] })
+  const line = await laborLine(app, ticketId, { hours: 1.25, rate: 90, mechanic_id: mechanic.id })
   if (opts.stockCounted === true) await countStock(app.db, onTicket, 10, 0, { role: 'mechanic', id: M.id })
   const vehicle = await vehicleForVin(app.db, A.id, '1HGCM82633A004352')
   const freeVehicle = (await insertVehicle(app.db, { customer_id: A.id, vin: '2T1BURHE0JC034461', year: 2018, make: 'Toyota', model: null, license_plate: null })).id
@@ -180,7 +186,7 @@ async function makeWorld (app: FastifyInstance, opts: WorldOptions = {}): Promis
     await complete(billed)
     invoice = (await app.db.transaction().execute((trx) => issueInvoice(trx, billed, { actor: { role: 'mechanic', id: M.id } }))).invoice.id
   }
-  return { A, B, M, mechanic, ticket: ticketId, part: onTicket, freePart, vehicle, freeVehicle, invoice }
+  return { A, B, M, mechanic, ticket: ticketId, line, part: onTicket, freePart, vehicle, freeVehicle, invoice }
 }
 
 function tokenOf (w: World, caller: Caller): string | undefined {

@@ -14,7 +14,7 @@ import { createTestPostgres } from './helpers.js'
 const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
 const TABLES = [
   'customers', 'idempotency_keys', 'inventory', 'invoice_numbers', 'invoice_payments', 'invoices', 'mechanics', 'refresh_tokens', 'row_counts', 'service_mechanics', 'service_tickets',
-  'sessions', 'shop_settings', 'stock_levels', 'stock_movements', 'ticket_events', 'ticket_parts', 'vehicles',
+  'sessions', 'shop_settings', 'stock_levels', 'stock_movements', 'ticket_events', 'ticket_labor_lines', 'ticket_parts', 'vehicles',
 ]
 
 type Tap = Test

@@ -39,13 +39,19 @@ const events = async (id: number) =>
   (await call('listTicketEvents', { method: 'GET', url: `/service-tickets/${id}/events?per_page=100`, headers: boss })).json<EventPage>().data
 
 /** A ticket of `customer` with these part lines, put in `status` directly (the table is about the status, not the way there). */
-async function ticketIn (status: ServiceTicket['status'], lines: Array<[number, number]> = [[pads, 3], [filter, 1]], owner = customer.id): Promise<ServiceTicket> {
+interface Labor { description: string, hours: number, rate: number }
+
+async function ticketIn (status: ServiceTicket['status'], lines: Array<[number, number]> = [[pads, 3], [filter, 1]], owner = customer.id, labor: Labor[] = []): Promise<ServiceTicket> {
   const created = await call('createServiceTicket', { method: 'POST', url: '/service-tickets', headers: boss, payload: { customer_id: owner, vin: VIN, service_date: '2026-12-01', service_desc: 'Brakes', odometer_in: 84210, mechanic_ids: [mechanic.id] } })
   if (created.statusCode !== 201) throw new Error(created.body)
   const id = created.json<ServiceTicket>().id
   for (const [part, quantity] of lines) {
     const res = await call('addTicketPart', { method: 'POST', url: `/service-tickets/${id}/parts`, headers: boss, payload: { part_id: part, quantity } })
     if (res.statusCode !== 200) throw new Error(res.body)
+  }
+  for (const line of labor) {
+    const res = await call('addTicketLabor', { method: 'POST', url: `/service-tickets/${id}/labor`, headers: boss, payload: { ...line, mechanic_id: mechanic.id } })
+    if (res.statusCode !== 201) throw new Error(res.body)
   }
   await app.db.updateTable('service_tickets').set({ status, odometer_out: 84235 }).where('id', '=', id).execute()
   return await readTicket(id)
@@ -83,7 +89,7 @@ t.test('issuing: only from completed; 201, Location, the ticket invoiced with it
     const problem = await refused(t, () => issue(ticket.id), 409)
     t.match(problem, { type: '/problems/illegal-transition', from: status, to: 'invoiced', allowed: [...TRANSITIONS[status]] }, `${status}: 409`)
   }
-  const ticket = await ticketIn('completed')
+  const ticket = await ticketIn('completed', undefined, undefined, [{ description: 'Replace the front brake pads', hours: 1.5, rate: 120 }])
   const stale = await refused(t, () => issue(ticket.id, { 'if-match': `"ticket-${ticket.id}-v${ticket.version - 1}"` }), 412)
   t.equal(stale.type, '/problems/precondition-failed')
   t.equal((await refused(t, () => issue(2147483647), 404)).status, 404)
@@ -111,17 +117,18 @@ t.test('issuing: only from completed; 201, Location, the ticket invoiced with it
       { part_id: pads, name: 'Brake pad set', price: 24.5, quantity: 3, line_total: 73.5 },
       { part_id: filter, name: 'Oil filter', price: 7.5, quantity: 1, line_total: 7.5 },
     ],
-    labor: [],
+    labor: [{ id: invoice.labor[0]?.id ?? 0, description: 'Replace the front brake pads', hours: 1.5, rate: 120, line_total: 180, mechanic_id: mechanic.id }],
     parts_total: 81,
-    labor_total: 0,
+    labor_total: 180,
     parts_tax_rate: 0.0825,
     labor_tax_rate: 0,
     tax: 6.68, // 81 × 0.0825 = 6.6825
-    total: 87.68,
+    total: 267.68,
     amount_paid: 0,
-    balance_due: 87.68,
+    balance_due: 267.68,
     payments: [],
   })
+  t.equal(invoice.total, after.grand_total, 'the total is the ticket\'s grand total')
   t.strictSame((await getInvoice(invoice.id)).json(), invoice, 'GET answers the same')
   t.equal((await issue(ticket.id)).statusCode, 409, 'an invoiced ticket is not invoiced twice')
   const locked = await call('updateServiceTicket', { method: 'PUT', url: `/service-tickets/${ticket.id}`, headers: boss, payload: { vin: VIN, service_date: '2026-12-03', service_desc: 'Changed' } })
@@ -143,7 +150,7 @@ t.test('the snapshot does not follow later changes to the part, the rates, the c
   await setRates(0.0825)
   const owner = await signUpCustomer(app, { name: 'Before Rename' })
   const part = await createPart('Spark plug', 9.99)
-  const ticket = await ticketIn('completed', [[part, 4]], owner.id)
+  const ticket = await ticketIn('completed', [[part, 4]], owner.id, [{ description: 'Swap the plugs', hours: 0.3, rate: 99.99 }])
   const vehicle = (await call('updateVehicle', { method: 'PUT', url: `/vehicles/${ticket.vehicle_id}`, headers: boss, payload: { customer_id: owner.id, vin: VIN, year: 2003, make: 'Honda', model: 'Accord', license_plate: 'ABC-1234' } })).json<{ id: number }>()
   const invoice = (await issue(ticket.id)).json<Invoice>()
   t.match(invoice.vehicle, { id: vehicle.id, make: 'Honda', license_plate: 'ABC-1234' })
@@ -155,7 +162,10 @@ t.test('the snapshot does not follow later changes to the part, the rates, the c
   t.equal((await call('updateVehicle', { method: 'PUT', url: `/vehicles/${ticket.vehicle_id}`, headers: boss, payload: { customer_id: owner.id, vin: VIN, year: 2004, make: 'Acura', model: 'TSX', license_plate: 'XYZ-9' } })).statusCode, 200)
 
   t.equal((await getInvoice(invoice.id)).body, before, 'the same JSON, byte for byte')
-  t.match(invoice, { customer: { name: 'Before Rename' }, parts: [{ name: 'Spark plug', price: 9.99, line_total: 39.96 }], parts_tax_rate: 0.0825, tax: 3.3, total: 43.26 })
+  // 0.3 h × 99.99 = 29.997 → 30.00; 39.96 × 0.0825 = 3.2967 → 3.30; labor untaxed then.
+  t.match(invoice, { customer: { name: 'Before Rename' }, parts: [{ name: 'Spark plug', price: 9.99, line_total: 39.96 }], labor: [{ hours: 0.3, rate: 99.99, line_total: 30 }], parts_tax_rate: 0.0825, labor_tax_rate: 0, tax: 3.3, total: 73.26 })
+  // The ticket itself follows the new price and rates: 4 × 19.99 = 79.96 × 0.2 = 15.99, plus 30 × 0.1 = 3.00.
+  t.equal((await readTicket(ticket.id)).tax, 18.99, 'while the ticket follows the new price and rates')
 })
 
 t.test('voiding: the ticket back to completed, the number kept, a new one when invoiced again', async (t) => {

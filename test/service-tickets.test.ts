@@ -93,7 +93,12 @@ t.test('POST /service-tickets', async (t) => {
       authorized_by: null,
       mechanics: [{ id: m1.id, name: 'Ann Wrench' }, { id: m2.id, name: 'Bob Spanner' }],
       parts: [],
+      labor: [],
+      parts_total: 0,
+      labor_total: 0,
       total: 0,
+      tax: 0,
+      grand_total: 0,
       created_at: ticket.created_at,
       updated_at: ticket.created_at,
     })

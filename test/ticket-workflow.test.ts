@@ -46,10 +46,11 @@ async function openTicket (): Promise<ServiceTicket> {
   return res.json<ServiceTicket>()
 }
 
-/** A ticket in `status`, with a part on it, put there directly: the table is about the status, not the way there. */
+/** A ticket in `status`, with a part and a labor line on it, put there directly: the table is about the status, not the way there. */
 async function ticketIn (status: TicketStatus): Promise<ServiceTicket> {
   const ticket = await openTicket()
   await call('addTicketPart', { method: 'POST', url: `/service-tickets/${ticket.id}/parts`, headers: boss, payload: { part_id: partId, quantity: 1 } })
+  await call('addTicketLabor', { method: 'POST', url: `/service-tickets/${ticket.id}/labor`, headers: boss, payload: { description: 'Fit the pad', hours: 0.5, rate: 60 } })
   await app.db.updateTable('service_tickets').set({ status, authorized_total: '1000.00' }).where('id', '=', ticket.id).execute()
   return await read(ticket.id)
 }
@@ -135,12 +136,21 @@ t.test('completion needs the total authorized; renewing the approval in progress
   t.equal((await transition(ticket.id, 'in_progress')).statusCode, 200, 'reopen')
 })
 
+const laborOf = (ticket: ServiceTicket): number => {
+  const line = ticket.labor[0]
+  if (line === undefined) throw new Error(`ticket ${ticket.id} has no labor line`)
+  return line.id
+}
+
 interface Write { name: string, kind: 'fields' | 'lines' | 'delete', op: string, ok: number, request: (ticket: ServiceTicket) => InjectOptions }
 const WRITES: Write[] = [
   { name: 'PUT', kind: 'fields', op: 'updateServiceTicket', ok: 200, request: (x) => ({ method: 'PUT', url: `/service-tickets/${x.id}`, payload: { vin: VIN, service_date: '2026-12-03', service_desc: 'Changed' } }) },
   { name: '/edit', kind: 'lines', op: 'editTicketMechanics', ok: 200, request: (x) => ({ method: 'PUT', url: `/service-tickets/${x.id}/edit`, payload: { remove_ids: [mechanic.id] } }) },
   { name: 'add part', kind: 'lines', op: 'addTicketPart', ok: 200, request: (x) => ({ method: 'POST', url: `/service-tickets/${x.id}/parts`, payload: { part_id: partId } }) },
   { name: 'remove part', kind: 'lines', op: 'removeTicketPart', ok: 204, request: (x) => ({ method: 'DELETE', url: `/service-tickets/${x.id}/parts/${partId}` }) },
+  { name: 'add labor', kind: 'lines', op: 'addTicketLabor', ok: 201, request: (x) => ({ method: 'POST', url: `/service-tickets/${x.id}/labor`, payload: { description: 'More', hours: 1 } }) },
+  { name: 'change labor', kind: 'lines', op: 'updateTicketLabor', ok: 200, request: (x) => ({ method: 'PUT', url: `/service-tickets/${x.id}/labor/${laborOf(x)}`, payload: { description: 'Changed', hours: 0.75 } }) },
+  { name: 'remove labor', kind: 'lines', op: 'removeTicketLabor', ok: 204, request: (x) => ({ method: 'DELETE', url: `/service-tickets/${x.id}/labor/${laborOf(x)}` }) },
   { name: 'DELETE', kind: 'delete', op: 'deleteServiceTicket', ok: 204, request: (x) => ({ method: 'DELETE', url: `/service-tickets/${x.id}` }) },
 ]
 const send = (write: Write, ticket: ServiceTicket, headers: Record<string, string> = {}) =>

@@ -16,7 +16,9 @@ import { byPlan, filteredPage, listPage, type Page, type PageWindow } from './pa
 import { RowNotFound } from './pg-errors.js'
 import type { Database, InvoiceCustomer, InvoiceLaborLine, InvoicePartLine, InvoiceStatus, InvoiceVehicle, PaymentMethod } from './schema.js'
 import { appendEvent, assertIfMatch, type Actor, type TicketEventType, type WriteContext } from './ticket-guard.js'
+import { viewOf } from './service-tickets.js'
 import { IllegalTransition } from './ticket-errors.js'
+import { readTicketTotals } from './ticket-totals.js'
 
 export interface InvoiceViewRow {
   id: number
@@ -118,31 +120,32 @@ interface Bill {
 }
 
 /**
- * The ticket's bill, computed on numeric in one statement: each tax product is rounded half-up to
- * the cent (round() on a positive numeric rounds half away from zero).
+ * The bill of a ticket the caller has locked: its lines from the ticket view and its amounts from
+ * ticket-totals.ts, the one place a ticket's money is computed. The ticket's lock keeps its lines
+ * still; the share locks keep its parts' prices and the shop's rates still until the invoice
+ * commits, so the lines, the amounts and the rates of the snapshot agree to the cent. (They come
+ * after the ticket's lock, in the order of ticket-guard.ts; price and rate writes lock nothing else.)
  */
-async function billOf (trx: Kysely<Database>, ticketId: number): Promise<Bill> {
-  const { rows } = await sql<Bill>`
-    with lines as (
-      select tp.part_id, i.name, i.price, tp.quantity, i.price * tp.quantity as line_total
-      from ticket_parts tp join inventory i on i.id = tp.part_id
-      where tp.ticket_id = ${ticketId}
-    ), sums as (
-      select coalesce(sum(line_total), 0) as parts_total, 0::numeric as labor_total,
-        coalesce(json_agg(json_build_object('part_id', part_id, 'name', name, 'price', price::text,
-          'quantity', quantity, 'line_total', line_total::text) order by part_id), '[]') as parts
-      from lines
-    ), taxed as (
-      select s.*, ss.parts_tax_rate, ss.labor_tax_rate,
-        round(s.parts_total * ss.parts_tax_rate, 2) + round(s.labor_total * ss.labor_tax_rate, 2) as tax
-      from sums s cross join shop_settings ss
-    )
-    select parts, '[]'::json as labor, parts_total::text, labor_total::text, parts_tax_rate::text, labor_tax_rate::text,
-      tax::text, (parts_total + labor_total + tax)::text as total
-    from taxed`.execute(trx)
-  const bill = rows[0]
-  if (bill === undefined) throw new Error('shop_settings has no row')
-  return bill
+async function billOf (trx: Transaction<Database>, ticketId: number): Promise<Bill> {
+  await trx.selectFrom('inventory').select('id')
+    .where('id', 'in', (eb) => eb.selectFrom('ticket_parts').select('part_id').where('ticket_id', '=', ticketId))
+    .orderBy('id')
+    .forShare()
+    .execute()
+  await trx.selectFrom('shop_settings').select('id').forShare().execute()
+  const view = await viewOf(trx, ticketId)
+  const totals = await readTicketTotals(trx, ticketId)
+  if (totals === undefined) throw new RowNotFound('service ticket', ticketId)
+  return {
+    parts: view.parts.map((p) => ({ part_id: p.part_id, name: p.name, price: p.price, quantity: p.quantity, line_total: p.line_total })),
+    labor: view.labor.map((l) => ({ id: l.id, description: l.description, hours: l.hours, rate: l.rate, line_total: l.line_total, mechanic_id: l.mechanic_id })),
+    parts_total: totals.parts_total,
+    labor_total: totals.labor_total,
+    parts_tax_rate: totals.parts_tax_rate,
+    labor_tax_rate: totals.labor_tax_rate,
+    tax: totals.tax,
+    total: totals.grand_total,
+  }
 }
 
 interface LockedTicket {

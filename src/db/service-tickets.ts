@@ -1,6 +1,7 @@
 // Reading service tickets: the ticket view that every ticket answer is made of (a ticket, its
-// mechanics, its part lines and its total in one query) and the filtered ticket lists. Writes live
-// in ticket-writes.ts, ticket-lines.ts and ticket-status.ts; all of them answer with this view.
+// mechanics, its part and labor lines and its money in one query) and the filtered ticket lists.
+// Writes live in ticket-writes.ts, ticket-lines.ts, ticket-labor.ts and ticket-status.ts; all of
+// them answer with this view. The money rules are those of ticket-totals.ts.
 //
 // Money never passes through a float: line totals and the total are computed in SQL on numeric and
 // leave the database as text. PostgreSQL's json functions would print numeric as a JSON number,
@@ -13,8 +14,19 @@ import { compiledOnce } from './compiled-once.js'
 import { byPlan, filteredPage, listPage, type Page, type PageWindow } from './paging.js'
 import { RowNotFound } from './pg-errors.js'
 import type { ActorRole, Database } from './schema.js'
+import { PART_LINE_TOTAL, ticketMoney, type TicketTotals } from './ticket-totals.js'
 
-export interface TicketViewRow {
+/** A labor line as the view carries it: amounts as exact decimal text. */
+export interface LaborLineView {
+  id: number
+  description: string
+  hours: string
+  rate: string
+  line_total: string
+  mechanic_id: number | null
+}
+
+export interface TicketViewRow extends Omit<TicketTotals, 'parts_tax_rate' | 'labor_tax_rate'> {
   id: number
   customer_id: number
   vehicle_id: number
@@ -33,7 +45,7 @@ export interface TicketViewRow {
   updated_at: Date
   mechanics: Array<{ id: number, name: string }>
   parts: Array<{ part_id: number, name: string, price: string, quantity: number, line_total: string }>
-  total: string
+  labor: LaborLineView[]
 }
 
 /** The filters of the ticket lists; they combine (every one given must hold). */
@@ -44,14 +56,12 @@ export interface TicketFilter {
   statuses?: readonly TicketStatus[] | undefined
 }
 
-/** The sum of a ticket's part lines, as numeric: `st` is the ticket's alias. */
-export const ticketTotal = sql<string>`(select coalesce(sum(i.price * tp.quantity), 0)
-  from ticket_parts tp join inventory i on i.id = tp.part_id where tp.ticket_id = st.id)`
-
 function ticketViews (db: Kysely<Database>) {
-  // The part lines and the total come from one lateral pass over the ticket's rows of
-  // ticket_parts (an aggregate without GROUP BY always yields one row, so every ticket keeps its
-  // row). json_agg keeps the ORDER BY inside it; prices travel as text inside the JSON.
+  // The part lines and their sum come from one lateral pass over the ticket's rows of
+  // ticket_parts, the labor lines and theirs from one over ticket_labor_lines (an aggregate
+  // without GROUP BY always yields one row, so every ticket keeps its row), and the money from
+  // those two sums (ticket-totals.ts). json_agg keeps the ORDER BY inside it; amounts travel as
+  // text inside the JSON.
   return db.selectFrom('service_tickets as st')
     .innerJoinLateral(
       (eb) => eb.selectFrom('ticket_parts as tp')
@@ -60,12 +70,25 @@ function ticketViews (db: Kysely<Database>) {
         .select([
           sql<TicketViewRow['parts'] | null>`json_agg(json_build_object(
             'part_id', tp.part_id, 'name', i.name, 'price', i.price::text,
-            'quantity', tp.quantity, 'line_total', (i.price * tp.quantity)::text) order by tp.part_id)`.as('lines'),
-          sql<string | null>`sum(i.price * tp.quantity)`.as('sum'),
+            'quantity', tp.quantity, 'line_total', ${PART_LINE_TOTAL}::text) order by tp.part_id)`.as('lines'),
+          sql<string | null>`sum(${PART_LINE_TOTAL})`.as('sum'),
         ])
         .as('ps'),
       (join) => join.onTrue(),
     )
+    .innerJoinLateral(
+      (eb) => eb.selectFrom('ticket_labor_lines as ll')
+        .whereRef('ll.ticket_id', '=', 'st.id')
+        .select([
+          sql<LaborLineView[] | null>`json_agg(json_build_object(
+            'id', ll.id, 'description', ll.description, 'hours', ll.hours::text, 'rate', ll.rate::text,
+            'line_total', ll.line_total::text, 'mechanic_id', ll.mechanic_id) order by ll.id)`.as('lines'),
+          sql<string | null>`sum(ll.line_total)`.as('sum'),
+        ])
+        .as('ls'),
+      (join) => join.onTrue(),
+    )
+    .innerJoinLateral(ticketMoney(sql.ref('ps.sum'), sql.ref('ls.sum')).as('money'), (join) => join.onTrue())
     .select((eb) => [
       'st.id',
       'st.customer_id',
@@ -92,7 +115,12 @@ function ticketViews (db: Kysely<Database>) {
           .orderBy('m.id'),
       ).as('mechanics'),
       sql<TicketViewRow['parts']>`coalesce(ps.lines, '[]')`.as('parts'),
-      sql<string>`coalesce(ps.sum, 0)::text`.as('total'),
+      sql<LaborLineView[]>`coalesce(ls.lines, '[]')`.as('labor'),
+      'money.parts_total',
+      'money.labor_total',
+      'money.total',
+      'money.tax',
+      'money.grand_total',
     ])
 }
 

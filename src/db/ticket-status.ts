@@ -7,11 +7,12 @@
 // approval's authorized_total were computed from.
 import { sql, type Kysely } from 'kysely'
 import { APPROVE_FROM, canTransition, DECLINE_FROM, TRANSITIONS, type TicketStatus } from '../lib/ticket-workflow.js'
-import { ticketTotal, viewOf, type TicketViewRow } from './service-tickets.js'
+import { viewOf, type TicketViewRow } from './service-tickets.js'
 import { appendEvent, assertIfMatch, type WriteContext } from './ticket-guard.js'
 import { RowNotFound } from './pg-errors.js'
 import type { Database } from './schema.js'
 import { IllegalTransition, ReauthorizationRequired, TicketContention } from './ticket-errors.js'
+import { ticketTotalOf } from './ticket-totals.js'
 
 /** Rounds of "read, decide, conditional update" before giving up under a storm of writes. */
 const MAX_ATTEMPTS = 50
@@ -21,6 +22,7 @@ interface TicketState {
   customer_id: number
   status: TicketStatus
   version: number
+  /** parts_total + labor_total (ticket-totals.ts). */
   total: string
   authorized_total: string | null
   /** total > coalesce(authorized_total, 0), decided on numeric. */
@@ -28,6 +30,8 @@ interface TicketState {
 }
 
 async function readState (trx: Kysely<Database>, id: number): Promise<TicketState> {
+  // Parts and labor: the ticket's `total` of every answer.
+  const ticketTotal = ticketTotalOf(sql.ref('st.id'))
   const state = await trx.selectFrom('service_tickets as st')
     .select(['st.id', 'st.customer_id', 'st.status', 'st.version', 'st.authorized_total'])
     .select([

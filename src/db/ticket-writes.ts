@@ -7,6 +7,7 @@ import { assignMechanics, lockMechanics } from './ticket-lines.js'
 import { throwUnknownReferences, UnknownReference, unknownIds } from './pg-errors.js'
 import type { Database } from './schema.js'
 import { InvalidTicketValue } from './ticket-errors.js'
+import { inTransaction } from './transactions.js'
 import { vehicleForVin } from './vehicles.js'
 
 export interface TicketFields {
@@ -53,7 +54,7 @@ async function resolveVehicle (trx: Kysely<Database>, input: NewTicket): Promise
 /** Opens a ticket in `estimate` with its first mechanics; 422 naming every unknown customer or mechanic id. */
 export async function insertTicket (db: Kysely<Database>, input: NewTicket, context: WriteContext): Promise<TicketViewRow> {
   const mechanicIds = input.mechanic_ids ?? []
-  return await db.transaction().execute(async (trx) => {
+  return await inTransaction(db, async (trx) => {
     // Key-share locks keep the customer and the mechanics from being deleted before we commit,
     // which would otherwise surface as a foreign key error instead of this 422.
     const customer = await trx.selectFrom('customers').select('id')

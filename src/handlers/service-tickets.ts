@@ -1,10 +1,11 @@
-// Service tickets, their mechanics and parts, and the ticket lists (both my-tickets lists live
+// Service tickets, their mechanics, parts and labor, and the ticket lists (both my-tickets lists live
 // under /customers and /mechanics but answer with ticket views, so they are built here with the
 // rest). The `bearer` security handler has already checked the token's role; ownership is checked
 // here. Every write answers the ticket's new ETag; the status workflow is in ticket-workflow.ts.
 import type { Handlers } from '../../generated/handlers.js'
 import { findTicketView, listTicketViews, type TicketFilter } from '../db/service-tickets.js'
 import { ticketETag } from '../db/ticket-guard.js'
+import { addTicketLabor, removeTicketLabor, updateTicketLabor } from '../db/ticket-labor.js'
 import { addTicketPart, editTicketMechanics, removeTicketPart } from '../db/ticket-lines.js'
 import { deleteTicket, insertTicket, updateTicket } from '../db/ticket-writes.js'
 import { badRequest, found, HttpProblem } from '../errors.js'
@@ -17,7 +18,11 @@ import { ifNoneMatch, ticketFilter, visibleTo, writeContext } from './ticket-req
 
 type ServiceTicketHandlers = Pick<Handlers,
   'createServiceTicket' | 'listServiceTickets' | 'getServiceTicket' | 'updateServiceTicket' | 'deleteServiceTicket' |
-  'editTicketMechanics' | 'addTicketPart' | 'removeTicketPart' | 'listMyCustomerTickets' | 'listMyMechanicTickets'>
+  'editTicketMechanics' | 'addTicketPart' | 'removeTicketPart' | 'addTicketLabor' | 'updateTicketLabor' | 'removeTicketLabor' |
+  'listMyCustomerTickets' | 'listMyMechanicTickets'>
+
+const laborLineNotFound = (ticketId: number, lineId: number) =>
+  new HttpProblem(404, 'Not Found', `Labor line ${lineId} is not on service ticket ${ticketId}.`)
 
 export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
   /** A list answer; `owner` narrows it to the caller, and a filter naming someone else finds nothing. */
@@ -28,13 +33,13 @@ export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
   }
 
   return {
-    async createServiceTicket (req) {
+    async createServiceTicket (req, _reply, trx) {
       const { customer_id, vehicle_id, vin, service_date, service_desc, odometer_in, mechanic_ids } = req.body
       if (vehicle_id === undefined && vin === undefined) {
         const reason = 'one of vehicle_id and vin is required'
         throw badRequest('Name the vehicle with vehicle_id or vin.', [{ name: '/vehicle_id', in: 'body', reason }, { name: '/vin', in: 'body', reason }])
       }
-      const row = await insertTicket(db, { customer_id, vehicle_id, vin, service_date, service_desc, odometer_in, mechanic_ids }, writeContext(req))
+      const row = await insertTicket(trx, { customer_id, vehicle_id, vin, service_date, service_desc, odometer_in, mechanic_ids }, writeContext(req))
       const reply = ticketReply(201, row)
       return { ...reply, headers: { ...reply.headers, location: `/service-tickets/${row.id}` } }
     },
@@ -75,6 +80,29 @@ export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
       const partId = req.params.part_id
       const version = await removeTicketPart(db, id, partId, writeContext(req))
       if (version === undefined) throw new HttpProblem(404, 'Not Found', `Part ${partId} is not on service ticket ${id}.`)
+      return { status: 204, headers: { etag: ticketETag(id, version) } }
+    },
+
+    async addTicketLabor (req, _reply, trx) {
+      const id = req.params.ticket_id
+      const { description, hours, rate, mechanic_id } = req.body
+      const { view, lineId } = await addTicketLabor(trx, id, { description, hours, rate, mechanic_id }, writeContext(req))
+      const reply = ticketReply(201, view)
+      return { ...reply, headers: { ...reply.headers, location: `/service-tickets/${id}/labor/${lineId}` } }
+    },
+
+    async updateTicketLabor (req) {
+      const { ticket_id: id, line_id: lineId } = req.params
+      const { description, hours, rate, mechanic_id } = req.body
+      const view = await updateTicketLabor(db, id, lineId, { description, hours, rate, mechanic_id }, writeContext(req))
+      if (view === undefined) throw laborLineNotFound(id, lineId)
+      return ticketReply(200, view)
+    },
+
+    async removeTicketLabor (req) {
+      const { ticket_id: id, line_id: lineId } = req.params
+      const version = await removeTicketLabor(db, id, lineId, writeContext(req))
+      if (version === undefined) throw laborLineNotFound(id, lineId)
       return { status: 204, headers: { etag: ticketETag(id, version) } }
     },
 

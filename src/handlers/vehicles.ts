@@ -41,8 +41,8 @@ export function vehicleHandlers ({ db }: Deps): VehicleHandlers {
   const visibleVehicle = async (req: FastifyRequest, id: number) => found(visibleTo(req, await findVehicle(db, id)), 'vehicle', id)
 
   return {
-    async createVehicle (req) {
-      const row = await insertVehicle(db, vehicleValues(req.body))
+    async createVehicle (req, _reply, trx) {
+      const row = await insertVehicle(trx, vehicleValues(req.body))
       return { status: 201, body: toVehicle(row), headers: { location: `/vehicles/${row.id}` } }
     },
 

@@ -57,7 +57,7 @@ export const isLocked = (status: TicketStatus, write: TicketWrite): boolean => L
 
 const WRITE_NAMES: Record<TicketWrite, string> = {
   fields: 'its details cannot change',
-  lines: 'its mechanics and parts cannot change',
+  lines: 'its mechanics, parts and labor cannot change',
   delete: 'it cannot be deleted',
 }
 

@@ -7,6 +7,7 @@ import { insertCustomer } from '../../src/db/customers.js'
 import { insertPart } from '../../src/db/inventory.js'
 import { insertMechanic } from '../../src/db/mechanics.js'
 import type { WriteContext } from '../../src/db/ticket-guard.js'
+import { addTicketLabor } from '../../src/db/ticket-labor.js'
 import { addTicketPart } from '../../src/db/ticket-lines.js'
 import { insertTicket } from '../../src/db/ticket-writes.js'
 import { hashPassword } from '../../src/lib/passwords.js'
@@ -50,4 +51,10 @@ export async function ticket (app: FastifyInstance, customerId: number, opts: { 
   }, FIXTURE_WRITER)
   for (const partId of opts.partIds ?? []) await addTicketPart(app.db, id, partId, 1, FIXTURE_WRITER)
   return id
+}
+
+/** Puts a labor line on a ticket; returns the line's id. */
+export async function laborLine (app: FastifyInstance, ticketId: number, line: { description?: string, hours?: number, rate?: number, mechanic_id?: number } = {}): Promise<number> {
+  const { lineId } = await addTicketLabor(app.db, ticketId, { description: line.description ?? 'Fixture labor', hours: line.hours ?? 1, rate: line.rate, mechanic_id: line.mechanic_id }, FIXTURE_WRITER)
+  return lineId
 }

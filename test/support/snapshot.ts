@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely'
 import type { Database } from '../../src/db/schema.js'
 
 const TABLES = [
-  'customers', 'mechanics', 'inventory', 'vehicles', 'service_tickets', 'service_mechanics', 'ticket_parts', 'ticket_events', 'sessions', 'refresh_tokens',
+  'customers', 'mechanics', 'inventory', 'vehicles', 'service_tickets', 'service_mechanics', 'ticket_parts', 'ticket_labor_lines', 'ticket_events', 'sessions', 'refresh_tokens',
   'shop_settings', 'stock_levels', 'stock_movements', 'idempotency_keys', 'invoice_numbers', 'invoices', 'invoice_payments',
 ] as const satisfies ReadonlyArray<keyof Database>
 
