@@ -40,8 +40,9 @@ const RUN_ORDER = [
   // updates, then the ticket's workflow: approved by its customer, started, and its history
   'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updateTicketLabor', 'updatePart', 'updateVehicle', 'updateShopSettings',
   'recordTicketApproval', 'transitionServiceTicket', 'listTicketEvents',
-  // billing: an invoice issued, read, listed and paid in part; another voided
-  'issueInvoice', 'getInvoice', 'listInvoices', 'recordInvoicePayment', 'voidInvoice',
+  // billing: the ticket completed and invoiced, the invoice read, listed and voided (the ticket reopened);
+  // a payment on another customer's invoice, whose ticket stays invoiced
+  'issueInvoice', 'getInvoice', 'listInvoices', 'voidInvoice', 'recordInvoicePayment',
   // deletes, children first
   'removeTicketPart', 'removeTicketLabor', 'deleteServiceTicket', 'deleteVehicle', 'deletePart', 'deleteCustomer', 'deleteMechanic',
   // last: the logged-in mechanic's session ends
@@ -66,6 +67,84 @@ const BODY_VARIABLES: Record<string, Record<string, string>> = {
   updateVehicle: { customer_id: '{{customerId}}' },
 }
 
+/** Path parameters filled from another variable than the one named after them: operationId → parameter → variable. */
+const PATH_VARIABLES: Record<string, Record<string, string>> = {
+  recordInvoicePayment: { invoice_id: 'paymentInvoiceId' },
+}
+
+/**
+ * `send(method, path, body, tokenVariable, then)` for pre-request and test scripts: one request to
+ * the API with a token from the collection's variables (null: none), a test that it succeeded, and
+ * `then` with its JSON body.
+ */
+const SEND = [
+  'function send (method, path, body, token, then) {',
+  '  const header = { "Content-Type": "application/json" };',
+  '  if (token !== null) header.Authorization = "Bearer " + pm.collectionVariables.get(token);',
+  '  pm.sendRequest({',
+  '    url: pm.variables.replaceIn("{{baseUrl}}") + path, method: method, header: header,',
+  '    body: body === null ? undefined : { mode: "raw", raw: JSON.stringify(body) },',
+  '  }, function (err, res) {',
+  '    pm.test("set-up: " + method + " " + path + " succeeds", function () {',
+  '      pm.expect(err).to.equal(null);',
+  '      pm.expect(res.code).to.be.oneOf([200, 201]);',
+  '    });',
+  '    if (err === null && (res.code === 200 || res.code === 201)) then(res.json());',
+  '  });',
+  '}',
+]
+
+/** Pre-request scripts that put in place what an operation's request needs. */
+const SETUP: Record<string, string[]> = {
+  // The run's ticket was approved and started: its work is done.
+  issueInvoice: [
+    '// The run\'s ticket is in progress: complete it, so it can be invoiced.',
+    ...SEND,
+    'send("POST", "/service-tickets/" + pm.collectionVariables.get("ticketId") + "/transitions", { to: "completed" }, "mechanicToken", function () {});',
+  ],
+  // A payment leaves its ticket invoiced (or paid) for good, and neither a customer with tickets nor
+  // a part on one can be deleted: the invoice paid here is another customer's, for a part of its own.
+  recordInvoicePayment: [
+    '// Another customer\'s ticket with five of a part of its own, approved, done and invoiced: the invoice this payment is for.',
+    ...SEND,
+    'const tag = Date.now().toString(36) + Math.floor(Math.random() * 1e6).toString(36);',
+    'send("POST", "/customers", { name: "Billed Customer", email: "billed." + tag + "@example.com", phone: "+1 555 0102", password: "correct horse battery" }, null, function (customer) {',
+    '  send("POST", "/service-tickets", { customer_id: customer.id, vin: "1HGCM82633A004352", service_date: "2026-12-01", service_desc: "Brakes, paid in parts" }, "mechanicToken", function (ticket) {',
+    '    const at = "/service-tickets/" + ticket.id;',
+    '    send("POST", "/inventory", { name: "Brake pad set (billed)", price: 24.5 }, "mechanicToken", function (part) {',
+    '      send("POST", at + "/parts", { part_id: part.id, quantity: 5 }, "mechanicToken", function () {',
+    '        send("POST", at + "/approval", { decision: "approve" }, "mechanicToken", function () {',
+    '          send("POST", at + "/transitions", { to: "in_progress" }, "mechanicToken", function () {',
+    '            send("POST", at + "/transitions", { to: "completed" }, "mechanicToken", function () {',
+    '              send("POST", at + "/invoice", null, "mechanicToken", function (invoice) {',
+    '                pm.collectionVariables.set("paymentInvoiceId", invoice.id);',
+    '              });',
+    '            });',
+    '          });',
+    '        });',
+    '      });',
+    '    });',
+    '  });',
+    '});',
+  ],
+}
+
+/** Test-script lines that run after an operation's own checks. */
+const AFTER: Record<string, string[]> = {
+  // Voiding put the ticket back to completed; reopened, its part can come off and it can be deleted.
+  voidInvoice: [
+    'pm.test("the invoice is void", function () {',
+    '  pm.expect(pm.response.json().status).to.equal("void");',
+    '});',
+    ...SEND,
+    'send("POST", "/service-tickets/" + pm.collectionVariables.get("ticketId") + "/transitions", { to: "in_progress", reason: "Reopened after the invoice was voided" }, "mechanicToken", function (ticket) {',
+    '  pm.test("the ticket is back in progress", function () {',
+    '    pm.expect(ticket.status).to.equal("in_progress");',
+    '  });',
+    '});',
+  ],
+}
+
 /** Values for the required header parameters a request sends. */
 const HEADER_VALUES: Record<string, string> = { 'Idempotency-Key': '{{$guid}}' }
 
@@ -73,7 +152,7 @@ const HEADER_VALUES: Record<string, string> = { 'Idempotency-Key': '{{$guid}}' }
  * x-idempotent operations whose request is sent a second time right after the first, with the
  * same Idempotency-Key and body: the run checks the replay (same status and body, `Idempotent-Replayed`).
  */
-const REPLAYED = ['receiveStock'] as const
+const REPLAYED = ['receiveStock', 'recordInvoicePayment'] as const
 const replayId = (id: string): string => `${id}Replay`
 
 /** Response fields this run keeps for later requests: operationId → variable → body field. */
@@ -85,6 +164,7 @@ const STORE: Record<string, Record<string, string>> = {
   createMechanic: { mechanicId: 'id' },
   createPart: { partId: 'id' },
   createServiceTicket: { ticketId: 'id' },
+  issueInvoice: { invoiceId: 'id' },
   // The line just added is the ticket's last (lines are listed by id).
   addTicketLabor: { lineId: 'labor[body.labor.length - 1].id' },
   createVehicle: { vehicleId: 'id' },
@@ -246,7 +326,7 @@ function request (o: Operation, idempotencyKey?: string): Json {
       ...(pathParams.length === 0
         ? {}
         : {
-            variable: pathParams.map((p) => ({ key: p.name, value: `{{${camel(String(p.name))}}}`, description: p.description })),
+            variable: pathParams.map((p) => ({ key: p.name, value: `{{${PATH_VARIABLES[o.id]?.[String(p.name)] ?? camel(String(p.name))}}}`, description: p.description })),
           }),
     },
     description: describe(o, role),
@@ -378,6 +458,7 @@ function testScript (o: Operation, next: string | null): string[] {
     lines.push('', '// The replay that follows must answer exactly this.', `pm.collectionVariables.set("firstAnswer", pm.response.text());`)
   }
   lines.push(...(SESSION_TESTS[o.id] ?? []))
+  lines.push(...(AFTER[o.id] ?? []))
   const store = STORE[o.id]
   if (store !== undefined) {
     lines.push('', `// Keep what later requests need.`, `if (pm.response.code === ${status}) {`, '  const body = pm.response.json();')
@@ -414,9 +495,11 @@ function replayTestScript (o: Operation, next: string | null): string[] {
 }
 
 function preRequestScript (o: Operation): string[] | undefined {
+  const setup = SETUP[o.id] ?? []
   if ((REPLAYED as readonly string[]).includes(o.id)) {
-    return ['// One key for this request and its replay right after it.', 'pm.collectionVariables.set("idempotencyKey", pm.variables.replaceIn("{{$guid}}"));']
+    return ['// One key for this request and its replay right after it.', 'pm.collectionVariables.set("idempotencyKey", pm.variables.replaceIn("{{$guid}}"));', ...setup]
   }
+  if (setup.length > 0) return setup
   if (o.id !== 'createCustomer') return undefined
   return [
     '// A new tag per sign-up: the emails in this run\'s bodies are unique, so the collection can run again',
@@ -568,6 +651,8 @@ const VARIABLES: Array<[string, string, string]> = [
   ['mechanicId', '', 'Set by "Create a mechanic".'],
   ['partId', '', 'Set by "Add a part to the inventory".'],
   ['ticketId', '', 'Set by "Open a service ticket".'],
+  ['invoiceId', '', 'Set by "Invoice a completed ticket".'],
+  ['paymentInvoiceId', '', 'Set before "Record a payment on an invoice": another customer\'s invoice, to pay.'],
   ['lineId', '', 'Set by "Add a labor line to a ticket".'],
   ['vehicleId', '', 'Set by "Register a vehicle".'],
   ['workflowTicketId', '', 'Set by "Open an estimate" (Repair order workflow).'],
