@@ -72,60 +72,68 @@ const PATH_VARIABLES: Record<string, Record<string, string>> = {
   recordInvoicePayment: { invoice_id: 'paymentInvoiceId' },
 }
 
-/**
- * `send(method, path, body, tokenVariable, then)` for pre-request and test scripts: one request to
- * the API with a token from the collection's variables (null: none), a test that it succeeded, and
- * `then` with its JSON body.
- */
-const SEND = [
-  'function send (method, path, body, token, then) {',
-  '  const header = { "Content-Type": "application/json" };',
+/** Script helpers for the set-up requests below: the request, and a test that it succeeded. */
+const SETUP_HELPERS = [
+  'function setupRequest (method, path, body, token) {',
+  '  const header = body === null ? {} : { "Content-Type": "application/json" };',
   '  if (token !== null) header.Authorization = "Bearer " + pm.collectionVariables.get(token);',
-  '  pm.sendRequest({',
-  '    url: pm.variables.replaceIn("{{baseUrl}}") + path, method: method, header: header,',
-  '    body: body === null ? undefined : { mode: "raw", raw: JSON.stringify(body) },',
-  '  }, function (err, res) {',
-  '    pm.test("set-up: " + method + " " + path + " succeeds", function () {',
-  '      pm.expect(err).to.equal(null);',
-  '      pm.expect(res.code).to.be.oneOf([200, 201]);',
-  '    });',
-  '    if (err === null && (res.code === 200 || res.code === 201)) then(res.json());',
+  '  return { url: pm.variables.replaceIn("{{baseUrl}}") + path, method: method, header: header,',
+  '    body: body === null ? undefined : { mode: "raw", raw: JSON.stringify(body) } };',
+  '}',
+  'function succeeded (what, err, res) {',
+  '  pm.test("set-up: " + what + " succeeds", function () {',
+  '    pm.expect(err).to.equal(null);',
+  '    pm.expect(res.code).to.be.oneOf([200, 201]);',
   '  });',
+  '  return err === null && (res.code === 200 || res.code === 201);',
   '}',
 ]
 
+/** One set-up request: JavaScript expressions for its path and body, the token variable (null: none), and a name for its JSON answer. */
+interface SetupStep { what: string, method: string, path: string, body: string | null, token: string | null, as: string }
+
+/**
+ * Script lines sending `steps` one after the other, each once its predecessor succeeded, then `last`.
+ * One `pm.sendRequest(` per line and per request, as scripts/postman-smoke.ts counts them.
+ */
+function setupChain (steps: SetupStep[], last: string[]): string[] {
+  const [step, ...rest] = steps
+  if (step === undefined) return last
+  return [
+    `pm.sendRequest(setupRequest(${JSON.stringify(step.method)}, ${step.path}, ${step.body ?? 'null'}, ${step.token === null ? 'null' : JSON.stringify(step.token)}), function (err, res) {`,
+    `  if (!succeeded(${JSON.stringify(step.what)}, err, res)) return;`,
+    `  const ${step.as} = res.json();`,
+    ...setupChain(rest, last).map((line) => `  ${line}`),
+    '});',
+  ]
+}
+
+const mechanicStep = (what: string, path: string, body: string | null, as = 'answer'): SetupStep =>
+  ({ what, method: 'POST', path, body, token: 'mechanicToken', as })
+
 /** Pre-request scripts that put in place what an operation's request needs. */
 const SETUP: Record<string, string[]> = {
-  // The run's ticket was approved and started: its work is done.
   issueInvoice: [
     '// The run\'s ticket is in progress: complete it, so it can be invoiced.',
-    ...SEND,
-    'send("POST", "/service-tickets/" + pm.collectionVariables.get("ticketId") + "/transitions", { to: "completed" }, "mechanicToken", function () {});',
+    ...SETUP_HELPERS,
+    ...setupChain([mechanicStep('completing the ticket', '"/service-tickets/" + pm.collectionVariables.get("ticketId") + "/transitions"', '{ to: "completed" }')], []),
   ],
   // A payment leaves its ticket invoiced (or paid) for good, and neither a customer with tickets nor
   // a part on one can be deleted: the invoice paid here is another customer's, for a part of its own.
   recordInvoicePayment: [
     '// Another customer\'s ticket with five of a part of its own, approved, done and invoiced: the invoice this payment is for.',
-    ...SEND,
+    ...SETUP_HELPERS,
     'const tag = Date.now().toString(36) + Math.floor(Math.random() * 1e6).toString(36);',
-    'send("POST", "/customers", { name: "Billed Customer", email: "billed." + tag + "@example.com", phone: "+1 555 0102", password: "correct horse battery" }, null, function (customer) {',
-    '  send("POST", "/service-tickets", { customer_id: customer.id, vin: "1HGCM82633A004352", service_date: "2026-12-01", service_desc: "Brakes, paid in parts" }, "mechanicToken", function (ticket) {',
-    '    const at = "/service-tickets/" + ticket.id;',
-    '    send("POST", "/inventory", { name: "Brake pad set (billed)", price: 24.5 }, "mechanicToken", function (part) {',
-    '      send("POST", at + "/parts", { part_id: part.id, quantity: 5 }, "mechanicToken", function () {',
-    '        send("POST", at + "/approval", { decision: "approve" }, "mechanicToken", function () {',
-    '          send("POST", at + "/transitions", { to: "in_progress" }, "mechanicToken", function () {',
-    '            send("POST", at + "/transitions", { to: "completed" }, "mechanicToken", function () {',
-    '              send("POST", at + "/invoice", null, "mechanicToken", function (invoice) {',
-    '                pm.collectionVariables.set("paymentInvoiceId", invoice.id);',
-    '              });',
-    '            });',
-    '          });',
-    '        });',
-    '      });',
-    '    });',
-    '  });',
-    '});',
+    ...setupChain([
+      { what: 'signing up the billed customer', method: 'POST', path: '"/customers"', body: '{ name: "Billed Customer", email: "billed." + tag + "@example.com", phone: "+1 555 0102", password: "correct horse battery" }', token: null, as: 'customer' },
+      mechanicStep('opening their ticket', '"/service-tickets"', '{ customer_id: customer.id, vin: "1HGCM82633A004352", service_date: "2026-12-01", service_desc: "Brakes, paid in parts" }', 'ticket'),
+      mechanicStep('adding a part to the catalogue', '"/inventory"', '{ name: "Brake pad set (billed)", price: 24.5 }', 'part'),
+      mechanicStep('putting five on the ticket', '"/service-tickets/" + ticket.id + "/parts"', '{ part_id: part.id, quantity: 5 }'),
+      mechanicStep('recording the approval', '"/service-tickets/" + ticket.id + "/approval"', '{ decision: "approve" }'),
+      mechanicStep('starting the work', '"/service-tickets/" + ticket.id + "/transitions"', '{ to: "in_progress" }'),
+      mechanicStep('completing it', '"/service-tickets/" + ticket.id + "/transitions"', '{ to: "completed" }'),
+      mechanicStep('invoicing it', '"/service-tickets/" + ticket.id + "/invoice"', null, 'invoice'),
+    ], ['pm.collectionVariables.set("paymentInvoiceId", invoice.id);']),
   ],
 }
 
@@ -136,12 +144,12 @@ const AFTER: Record<string, string[]> = {
     'pm.test("the invoice is void", function () {',
     '  pm.expect(pm.response.json().status).to.equal("void");',
     '});',
-    ...SEND,
-    'send("POST", "/service-tickets/" + pm.collectionVariables.get("ticketId") + "/transitions", { to: "in_progress", reason: "Reopened after the invoice was voided" }, "mechanicToken", function (ticket) {',
-    '  pm.test("the ticket is back in progress", function () {',
-    '    pm.expect(ticket.status).to.equal("in_progress");',
-    '  });',
-    '});',
+    ...SETUP_HELPERS,
+    ...setupChain([mechanicStep('reopening the ticket', '"/service-tickets/" + pm.collectionVariables.get("ticketId") + "/transitions"', '{ to: "in_progress", reason: "Reopened after the invoice was voided" }', 'ticket')], [
+      'pm.test("the ticket is back in progress", function () {',
+      '  pm.expect(ticket.status).to.equal("in_progress");',
+      '});',
+    ]),
   ],
 }
 
