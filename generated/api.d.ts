@@ -1579,7 +1579,7 @@ export interface components {
         /** @description A payment to book against an invoice. */
         PaymentInput: {
             /**
-             * @description More than 0 and at most the invoice's `balance_due` (more gets 409), two decimals at most.
+             * @description From 0.01 to the invoice's `balance_due` (more gets 409), two decimals at most.
              * @example 100
              */
             amount: number;
