@@ -11,6 +11,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { PageRequest } from '../lib/pagination.js'
 import { TRANSITIONS, type TicketStatus } from '../lib/ticket-workflow.js'
+import { compiledOnce } from './compiled-once.js'
 import { InvoiceHasPayments, InvoiceNotOpen, PaymentExceedsBalance } from './errors.js'
 import { byPlan, filteredPage, listPage, type Page, type PageWindow } from './paging.js'
 import { RowNotFound } from './pg-errors.js'
@@ -68,8 +69,12 @@ function invoiceViews (db: Kysely<Database>) {
   ])
 }
 
+/** An invoice by id, compiled once: every read and write of one answers with it. */
+const invoiceById = compiledOnce(['id'], (db: Kysely<Database>, { id }) => invoiceViews(db).where('inv.id', '=', id))
+
 export async function findInvoice (db: Kysely<Database>, id: number): Promise<InvoiceViewRow | undefined> {
-  return await invoiceViews(db).where('inv.id', '=', id).executeTakeFirst()
+  const { rows } = await db.executeQuery(invoiceById(db, { id }))
+  return rows[0]
 }
 
 async function invoiceOf (trx: Kysely<Database>, id: number): Promise<InvoiceViewRow> {
