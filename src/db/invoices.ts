@@ -19,6 +19,7 @@ import type { Database, InvoiceCustomer, InvoiceLaborLine, InvoicePartLine, Invo
 import { appendEvent, assertIfMatch, type Actor, type TicketEventType, type WriteContext } from './ticket-guard.js'
 import { viewOf } from './service-tickets.js'
 import { IllegalTransition } from './ticket-errors.js'
+import { listLaborLines } from './ticket-labor.js'
 import { readTicketTotals } from './ticket-totals.js'
 
 export interface InvoiceViewRow {
@@ -125,8 +126,8 @@ interface Bill {
 }
 
 /**
- * The bill of a ticket the caller has locked: its lines from the ticket view and its amounts from
- * ticket-totals.ts, the one place a ticket's money is computed. The ticket's lock keeps its lines
+ * The bill of a ticket the caller has locked: its part lines from the ticket view, its labor lines
+ * from ticket-labor.ts and its amounts from ticket-totals.ts, the one place a ticket's money is computed. The ticket's lock keeps its lines
  * still; the share locks keep its parts' prices and the shop's rates still until the invoice
  * commits, so the lines, the amounts and the rates of the snapshot agree to the cent. (They come
  * after the ticket's lock, in the order of ticket-guard.ts; price and rate writes lock nothing else.)
@@ -139,11 +140,12 @@ async function billOf (trx: Transaction<Database>, ticketId: number): Promise<Bi
     .execute()
   await trx.selectFrom('shop_settings').select('id').forShare().execute()
   const view = await viewOf(trx, ticketId)
+  const labor = await listLaborLines(trx, ticketId)
   const totals = await readTicketTotals(trx, ticketId)
   if (totals === undefined) throw new RowNotFound('service ticket', ticketId)
   return {
     parts: view.parts.map((p) => ({ part_id: p.part_id, name: p.name, price: p.price, quantity: p.quantity, line_total: p.line_total })),
-    labor: view.labor.map((l) => ({ id: l.id, description: l.description, hours: l.hours, rate: l.rate, line_total: l.line_total, mechanic_id: l.mechanic_id })),
+    labor: labor.map((l) => ({ id: l.id, description: l.description, hours: l.hours, rate: l.rate, line_total: l.line_total, mechanic_id: l.mechanic_id })),
     parts_total: totals.parts_total,
     labor_total: totals.labor_total,
     parts_tax_rate: totals.parts_tax_rate,
