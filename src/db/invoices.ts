@@ -114,16 +114,7 @@ export async function listInvoices (db: Kysely<Database>, filter: InvoiceFilter,
 }
 
 /** What an invoice bills: the ticket's lines and amounts at the shop's current tax rates. */
-interface Bill {
-  parts: InvoicePartLine[]
-  labor: InvoiceLaborLine[]
-  parts_total: string
-  labor_total: string
-  parts_tax_rate: string
-  labor_tax_rate: string
-  tax: string
-  total: string
-}
+type Bill = Pick<InvoiceViewRow, 'parts' | 'labor' | 'parts_total' | 'labor_total' | 'parts_tax_rate' | 'labor_tax_rate' | 'tax' | 'total'>
 
 /**
  * The bill of a ticket the caller has locked: its part lines from the ticket view, its labor lines
