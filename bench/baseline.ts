@@ -28,15 +28,19 @@ pool.on('error', () => {}) // an idle client dying must not kill the process
 
 // ---- the hand-written SQL --------------------------------------------------------------------
 
-// One ticket view: the ticket, its mechanics, and its part lines with the total in one lateral pass
-// over ticket_parts. Money leaves PostgreSQL as numeric inside JSON (a JSON number) or as text.
+// One ticket view: the ticket, its mechanics, its part lines and its labor lines with their sums
+// in one lateral pass each, and the money from those sums at the shop's tax rates. Money leaves
+// PostgreSQL as numeric inside JSON (a JSON number) or as text.
 const VIEW_COLUMNS = `
   st.id, st.customer_id, st.vehicle_id, st.vin, st.service_date::text as service_date, st.service_desc,
   st.status, st.version, st.odometer_in, st.odometer_out, st.authorized_total::text as authorized_total,
   st.authorized_at, st.authorized_by_role, st.authorized_by_id, st.created_at, st.updated_at,
   coalesce(ms.mechanics, '[]') as mechanics,
   coalesce(ps.parts, '[]') as parts,
-  coalesce(ps.total, 0)::text as total`
+  coalesce(ls.labor, '[]') as labor,
+  mt.parts_total::text as parts_total, mt.labor_total::text as labor_total,
+  (mt.parts_total + mt.labor_total)::text as total, mt.tax::text as tax,
+  (mt.parts_total + mt.labor_total + mt.tax)::text as grand_total`
 const VIEW_JOINS = `
   cross join lateral (
     select json_agg(json_build_object('id', m.id, 'name', m.name) order by m.id) as mechanics
@@ -50,7 +54,19 @@ const VIEW_JOINS = `
            sum(i.price * tp.quantity) as total
     from ticket_parts tp join inventory i on i.id = tp.part_id
     where tp.ticket_id = st.id
-  ) ps`
+  ) ps
+  cross join lateral (
+    select json_agg(json_build_object('id', l.id, 'description', l.description, 'hours', l.hours, 'rate', l.rate,
+                                      'line_total', l.line_total, 'mechanic_id', l.mechanic_id) order by l.id) as labor,
+           sum(l.line_total) as total
+    from ticket_labor_lines l
+    where l.ticket_id = st.id
+  ) ls
+  cross join lateral (
+    select coalesce(ps.total, 0) as parts_total, coalesce(ls.total, 0) as labor_total,
+           round(coalesce(ps.total, 0) * s.parts_tax_rate, 2) + round(coalesce(ls.total, 0) * s.labor_tax_rate, 2) as tax
+    from shop_settings s
+  ) mt`
 
 /**
  * One page of ticket views: the matching ids (and their count) first, the views for that page only.
@@ -131,6 +147,7 @@ const SQL = {
 
 /** A part line as json_agg builds it: the amounts are JSON numbers already. */
 interface TicketLine { part_id: number, name: string, price: number, quantity: number, line_total: number }
+interface LaborLine { id: number, description: string, hours: number, rate: number, line_total: number, mechanic_id: number | null }
 
 interface TicketRow {
   id: number
@@ -151,7 +168,12 @@ interface TicketRow {
   updated_at: Date
   mechanics: Array<{ id: number, name: string }>
   parts: TicketLine[]
+  labor: LaborLine[]
+  parts_total: string
+  labor_total: string
   total: string
+  tax: string
+  grand_total: string
 }
 
 const ticketView = (row: TicketRow) => ({
@@ -170,7 +192,12 @@ const ticketView = (row: TicketRow) => ({
   authorized_by: row.authorized_by_role === null ? null : { role: row.authorized_by_role, id: row.authorized_by_id },
   mechanics: row.mechanics,
   parts: row.parts,
+  labor: row.labor,
+  parts_total: Number(row.parts_total),
+  labor_total: Number(row.labor_total),
   total: Number(row.total),
+  tax: Number(row.tax),
+  grand_total: Number(row.grand_total),
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 })

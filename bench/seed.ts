@@ -141,7 +141,8 @@ const INVOICED_SHARE = 0.6
 
 /**
  * Invoices for a share of the completed tickets, as issuing them does: a snapshot of the customer,
- * the vehicle and the part lines (no labor) at a parts tax of 8.25 %, numbered 1… in ticket order;
+ * the vehicle, the part and labor lines at a parts tax of 8.25 % (labor untaxed), numbered 1… in
+ * ticket order;
  * half of them paid with one payment. The tickets become `invoiced` or `paid` and the counter
  * row holds the last number, so invoices issued later continue the sequence.
  */
@@ -151,15 +152,16 @@ const INVOICE_STATEMENTS = [`
   select row_number() over (order by b.ticket_id), b.ticket_id, b.customer_id,
          case when b.paid or b.total = 0 then 'paid' else 'open' end,
          (b.service_date + time '17:00') at time zone 'UTC', b.customer, b.vehicle, null, null,
-         b.parts, '[]', b.parts_total, 0, 0.0825, 0, b.tax, b.total,
+         b.parts, b.labor, b.parts_total, b.labor_total, 0.0825, 0, b.tax, b.total,
          case when b.paid or b.total = 0 then b.total else 0 end
   from (
     select st.id as ticket_id, st.customer_id, st.service_date,
            jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email, 'phone', c.phone) as customer,
            jsonb_build_object('id', v.id, 'vin', v.vin, 'year', v.year, 'make', v.make, 'model', v.model, 'license_plate', v.license_plate) as vehicle,
            coalesce(p.parts, '[]') as parts, coalesce(p.total, 0) as parts_total,
+           coalesce(l.labor, '[]') as labor, coalesce(l.total, 0) as labor_total,
            round(coalesce(p.total, 0) * 0.0825, 2) as tax,
-           coalesce(p.total, 0) + round(coalesce(p.total, 0) * 0.0825, 2) as total,
+           coalesce(p.total, 0) + coalesce(l.total, 0) + round(coalesce(p.total, 0) * 0.0825, 2) as total,
            bench_rand(st.id, 51) < 0.5 as paid
     from service_tickets st
     join customers c on c.id = st.customer_id
@@ -170,6 +172,12 @@ const INVOICE_STATEMENTS = [`
              sum(i.price * tp.quantity) as total
       from ticket_parts tp join inventory i on i.id = tp.part_id where tp.ticket_id = st.id
     ) p
+    cross join lateral (
+      select jsonb_agg(jsonb_build_object('id', ll.id, 'description', ll.description, 'hours', ll.hours::text, 'rate', ll.rate::text,
+                                          'line_total', ll.line_total::text, 'mechanic_id', ll.mechanic_id) order by ll.id) as labor,
+             sum(ll.line_total) as total
+      from ticket_labor_lines ll where ll.ticket_id = st.id
+    ) l
     where st.status = 'completed' and bench_rand(st.id, 50) < ${INVOICED_SHARE}
   ) b`, `
   insert into invoice_payments (invoice_id, amount, method, reference, at, actor_role, actor_id)
@@ -304,6 +312,22 @@ function phases (sizes: Sizes, passwordHash: string): Phase[] {
         ) as draws
         group by t, p`,
       params: [parts],
+    },
+    {
+      // 0–2 labor lines per ticket: 0.25–4.25 hours at one of the shop's usual rates, credited to
+      // a mechanic drawn like the assignments above.
+      table: 'ticket_labor_lines',
+      total: tickets,
+      chunk: 25_000,
+      statement: `
+        insert into ticket_labor_lines (ticket_id, description, hours, rate, mechanic_id)
+        select t, ${pick(JOBS, 't * 2 + j', 51)},
+               round((0.25 + bench_rand(t * 2 + j, 52) * 4)::numeric, 2),
+               (array[95, 110, 120, 135])[1 + floor(bench_rand(t * 2 + j, 53) * 4)::int],
+               1 + floor((1 - sqrt(1 - bench_rand(t * 2 + j, 54))) * $3)::int
+        from generate_series($1::int, $2::int) as t
+        cross join lateral generate_series(1, floor(bench_rand(t, 50) * 3)::int) as j`,
+      params: [mechanics],
     },
   ]
 }

@@ -9,7 +9,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import fc from 'fast-check'
 import t from 'tap'
-import { type Account, buildTestApp, changedTables, customerAccount, expectContract, headerText, invalid, type Invalid, invalidParameter, type Json, mechanicAccount, type Operation, operations, part, type Role, snapshot, ticket, valid } from './helpers.js'
+import { type Account, buildTestApp, changedTables, customerAccount, expectContract, headerText, invalid, type Invalid, invalidParameter, type Json, laborLine, mechanicAccount, type Operation, operations, part, type Role, snapshot, ticket, valid } from './helpers.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25)
 const SEED = process.env.FUZZ_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED)
@@ -53,7 +53,8 @@ t.test('fuzz every operation from the contract', async (t) => {
   const parts: number[] = []
   for (let i = 0; i < 5; i++) parts.push(await part(app, `Fuzz part ${i}`, 10 + i))
   for (let i = 0; i < 5; i++) {
-    await ticket(app, customers[i % customers.length]?.id ?? 1, { mechanicIds: mechanics.slice(0, i % 3).map((m) => m.id), partIds: parts.slice(0, i % 4) })
+    const ticketId = await ticket(app, customers[i % customers.length]?.id ?? 1, { mechanicIds: mechanics.slice(0, i % 3).map((m) => m.id), partIds: parts.slice(0, i % 4) })
+    for (let j = 0; j < i % 3; j++) await laborLine(app, ticketId, { hours: 1.5, rate: 80, mechanic_id: mechanics[j]?.id })
   }
   const caller = { mechanic: await mechanicAccount(app, 'Fuzz caller'), customer: await customerAccount(app, 'Fuzz caller') }
   // The callers' own ids are never generated, so a fuzzed delete cannot log the fuzzer out.

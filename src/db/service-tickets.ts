@@ -17,7 +17,7 @@ import type { ActorRole, Database } from './schema.js'
 import { PART_LINE_TOTAL, ticketMoney, type TicketTotals } from './ticket-totals.js'
 
 /** A labor line as the view carries it: amounts as exact decimal text. */
-export interface LaborLineView {
+interface LaborLineView {
   id: number
   description: string
   hours: string

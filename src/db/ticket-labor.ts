@@ -19,7 +19,7 @@ const MAX_TICKET_LABOR_LINES = 100
 
 const COLUMNS = ['id', 'ticket_id', 'description', 'hours', 'rate', 'line_total', 'mechanic_id'] as const
 
-export type LaborLineRecord = Pick<Selectable<TicketLaborLineTable>, (typeof COLUMNS)[number]>
+type LaborLineRecord = Pick<Selectable<TicketLaborLineTable>, (typeof COLUMNS)[number]>
 
 export interface NewLaborLine {
   description: string

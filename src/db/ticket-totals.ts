@@ -29,11 +29,11 @@ export interface TicketTotals {
 export const PART_LINE_TOTAL: RawBuilder<string> = sql<string>`(i.price * tp.quantity)`
 
 /** The sum of a ticket's part lines, numeric (0 without any). */
-export const partsTotalOf = (ticketId: Expression<number>): RawBuilder<string> =>
+const partsTotalOf = (ticketId: Expression<number>): RawBuilder<string> =>
   sql<string>`(select coalesce(sum(${PART_LINE_TOTAL}), 0) from ticket_parts tp join inventory i on i.id = tp.part_id where tp.ticket_id = ${ticketId})`
 
 /** The sum of a ticket's labor lines, numeric (0 without any). */
-export const laborTotalOf = (ticketId: Expression<number>): RawBuilder<string> =>
+const laborTotalOf = (ticketId: Expression<number>): RawBuilder<string> =>
   sql<string>`(select coalesce(sum(ll.line_total), 0) from ticket_labor_lines ll where ll.ticket_id = ${ticketId})`
 
 /** A ticket's total, numeric: what an approval authorizes and completion compares with. */

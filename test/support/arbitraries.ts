@@ -118,7 +118,10 @@ export function valid (node: Json, opts: ArbitraryOptions = {}): fc.Arbitrary<un
   const schema = node
   if ('const' in schema) return fc.constant(schema.const)
   if (Array.isArray(schema.enum)) return fc.constantFrom(...(schema.enum as unknown[]))
+  // The contract's oneOf branches are disjoint (an id or null), so any branch's value is valid.
+  if (Array.isArray(schema.oneOf)) return fc.oneof(...(schema.oneOf as Json[]).map((branch) => valid(branch, opts)))
   switch (schema.type) {
+    case 'null': return fc.constant(null)
     case 'object': {
       const properties = (schema.properties ?? {}) as Record<string, Json>
       const required = (schema.required ?? []) as string[]
@@ -191,7 +194,10 @@ function breakers (node: Json, opts: ArbitraryOptions): Array<fc.Arbitrary<Inval
   if ('const' in schema || Array.isArray(schema.enum)) {
     return [fc.constantFrom('something-else', 42, null).map((value) => ({ value, why: 'not an allowed value' }))]
   }
+  // What breaks one branch may be another branch's value: invalid() keeps only what the contract refuses.
+  if (Array.isArray(schema.oneOf)) return (schema.oneOf as Json[]).flatMap((branch) => breakers(branch, opts))
   switch (schema.type) {
+    case 'null': return [wrongType('null')]
     case 'string': return invalidString(schema)
     case 'integer': return invalidNumber(schema, true)
     case 'number': return invalidNumber(schema, false)
