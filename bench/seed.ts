@@ -142,8 +142,7 @@ const INVOICED_SHARE = 0.6
 /**
  * Invoices for a share of the completed tickets, as issuing them does: a snapshot of the customer,
  * the vehicle, the part and labor lines at a parts tax of 8.25 % (labor untaxed), numbered 1… in
- * ticket order;
- * half of them paid with one payment. The tickets become `invoiced` or `paid` and the counter
+ * ticket order; half of them paid with one payment. The tickets become `invoiced` or `paid` and the counter
  * row holds the last number, so invoices issued later continue the sequence.
  */
 const INVOICE_STATEMENTS = [`
