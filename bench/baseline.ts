@@ -155,6 +155,18 @@ const SQL = {
   partEvent: `
     insert into ticket_events (ticket_id, type, actor_role, actor_id, data)
     values ($1, 'part_added', 'mechanic', $4, json_build_object('part_id', $2::int, 'quantity', $3::int, 'line_quantity', $5::int))`,
+  // An invoice is its stored snapshot; only the balance and the payments are put together here.
+  invoice: `
+    select inv.id, inv.number, inv.ticket_id, inv.status, inv.issued_at, inv.customer, inv.vehicle,
+           inv.odometer_in, inv.odometer_out, inv.parts, inv.labor,
+           inv.parts_total::text as parts_total, inv.labor_total::text as labor_total,
+           inv.parts_tax_rate::text as parts_tax_rate, inv.labor_tax_rate::text as labor_tax_rate,
+           inv.tax::text as tax, inv.total::text as total, inv.amount_paid::text as amount_paid,
+           (inv.total - inv.amount_paid)::text as balance_due,
+           coalesce((select json_agg(json_build_object('id', p.id, 'amount', p.amount, 'method', p.method,
+                                                       'reference', p.reference, 'at', p.at) order by p.id)
+                     from invoice_payments p where p.invoice_id = inv.id), '[]') as payments
+    from invoices inv where inv.id = $1`,
   customerLogin: 'select id, password_hash from customers where lower(email) = lower($1)',
   mechanicLogin: 'select id, password_hash from mechanics where lower(email) = lower($1)',
 } as const
@@ -216,6 +228,53 @@ const ticketView = (row: TicketRow) => ({
   grand_total: Number(row.grand_total),
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
+})
+
+/** Money inside the snapshot's JSON is decimal text. */
+interface InvoiceRow {
+  id: number
+  number: number
+  ticket_id: number
+  status: string
+  issued_at: Date
+  customer: unknown
+  vehicle: unknown
+  odometer_in: number | null
+  odometer_out: number | null
+  parts: Array<{ part_id: number, name: string, price: string, quantity: number, line_total: string }>
+  labor: Array<{ id: number, description: string, hours: string, rate: string, line_total: string, mechanic_id: number | null }>
+  parts_total: string
+  labor_total: string
+  parts_tax_rate: string
+  labor_tax_rate: string
+  tax: string
+  total: string
+  amount_paid: string
+  balance_due: string
+  payments: Array<{ id: number, amount: number, method: string, reference: string | null, at: string }>
+}
+
+const invoiceView = (row: InvoiceRow) => ({
+  id: row.id,
+  number: row.number,
+  ticket_id: row.ticket_id,
+  status: row.status,
+  issued_at: row.issued_at.toISOString(),
+  customer: row.customer,
+  vehicle: row.vehicle,
+  odometer_in: row.odometer_in,
+  odometer_out: row.odometer_out,
+  parts: row.parts.map((p) => ({ part_id: p.part_id, name: p.name, price: Number(p.price), quantity: p.quantity, line_total: Number(p.line_total) })),
+  labor: row.labor.map((l) => ({ id: l.id, description: l.description, hours: Number(l.hours), rate: Number(l.rate), line_total: Number(l.line_total), mechanic_id: l.mechanic_id })),
+  parts_total: Number(row.parts_total),
+  labor_total: Number(row.labor_total),
+  parts_tax_rate: Number(row.parts_tax_rate),
+  labor_tax_rate: Number(row.labor_tax_rate),
+  tax: Number(row.tax),
+  total: Number(row.total),
+  amount_paid: Number(row.amount_paid),
+  balance_due: Number(row.balance_due),
+  payments: row.payments.map((p) => ({ id: p.id, amount: p.amount, method: p.method, reference: p.reference, at: new Date(p.at).toISOString() })),
 })
 
 interface PageRequest { page: number, perPage: number }
@@ -431,6 +490,14 @@ app.post('/service-tickets/:id/parts', async (req, reply) => {
   const row = rows[0]
   if (row === undefined) return problem(reply, 404, 'Not Found', `Service ticket ${id} does not exist.`)
   return ticketView(row)
+})
+
+app.get('/invoices/:id', async (req, reply) => {
+  const id = Number((req.params as { id: string }).id)
+  const { rows } = await pool.query<InvoiceRow>(SQL.invoice, [id])
+  const row = rows[0]
+  if (row === undefined) return problem(reply, 404, 'Not Found', `Invoice ${id} does not exist.`)
+  return invoiceView(row)
 })
 
 // ---- the framework floor ---------------------------------------------------------------------

@@ -11,6 +11,8 @@ interface Facts {
   databaseMiB: number
   customerPages: number
   middleTicketId: number
+  /** The invoice in the middle of the invoices table (the seed invoices most completed tickets). */
+  middleInvoiceId: number
   /** Existing (ticket, part) lines of open tickets, spread over the table: the write route bumps their quantities. */
   lines: Array<[number, number]>
   /** Open tickets spread over the table: the tracked-part route puts its parts on them. */
@@ -31,7 +33,7 @@ export async function readFacts (databaseUrl: string, customers: number): Promis
   }
   try {
     const counts: Record<string, number> = {}
-    for (const table of ['customers', 'mechanics', 'inventory', 'vehicles', 'service_tickets', 'service_mechanics', 'ticket_parts']) {
+    for (const table of ['customers', 'mechanics', 'inventory', 'vehicles', 'service_tickets', 'service_mechanics', 'ticket_parts', 'invoices', 'invoice_payments']) {
       try {
         const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from ${table}`)
         counts[table] = rows[0]?.n ?? 0
@@ -43,6 +45,9 @@ export async function readFacts (databaseUrl: string, customers: number): Promis
       throw new Error(`${databaseName(databaseUrl)} holds no seeded shop. Seed it first: npm run bench:seed -- --scale 1`)
     }
     const { rows: size } = await client.query<{ mib: number }>('select (pg_database_size(current_database()) / 1048576)::int as mib')
+    const { rows: midInvoice } = await client.query<{ id: number }>(
+      'select id from invoices where id >= (select (min(id) + max(id)) / 2 from invoices) order by id limit 1')
+    if (midInvoice[0] === undefined) throw new Error(`${databaseName(databaseUrl)} has no invoices: seed it again (npm run bench:seed)`)
     const { rows: mid } = await client.query<{ id: number }>(
       'select id from service_tickets where id >= (select (min(id) + max(id)) / 2 from service_tickets) order by id limit 1')
     // Every k-th ticket's lines, about 5,000 of them whatever the scale.
@@ -67,6 +72,7 @@ export async function readFacts (databaseUrl: string, customers: number): Promis
       databaseMiB: size[0]?.mib ?? 0,
       customerPages: Math.ceil(counts.customers / 10),
       middleTicketId: mid[0]?.id ?? 1,
+      middleInvoiceId: midInvoice[0].id,
       lines: lines.map((l) => [l.ticket_id, l.part_id]),
       openTickets: open.map((t) => t.id),
       customerIds: withVehicle,
@@ -193,6 +199,7 @@ export function routes (facts: Facts, who: Callers, trackedParts: number[]): Rou
     { label: 'GET /mechanics', target: asMechanic('/mechanics') },
     { label: STORM_READ, target: { method: 'GET', path: '/inventory?page=1&per_page=50', headers: {} } },
     { label: `GET /service-tickets/${ticket}`, target: asMechanic(`/service-tickets/${ticket}`) },
+    { label: `GET /invoices/${facts.middleInvoiceId}`, target: asMechanic(`/invoices/${facts.middleInvoiceId}`) },
     // The filtered lists against the unfiltered one (FILTERED_TICKET_LISTS, UNFILTERED_TICKET_LIST).
     { label: UNFILTERED_TICKET_LIST, target: asMechanic('/service-tickets') },
     { label: STATUS_TICKET_LIST, target: asMechanic('/service-tickets?status=in_progress') },

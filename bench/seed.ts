@@ -120,7 +120,7 @@ const pick = (items: readonly string[], row: string, salt: number): string =>
 /**
  * The statuses tickets are drawn in, with their shares: a shop with much work under way, a steady
  * stream of finished jobs and some estimates waiting for approval. `invoiced` and `paid` need
- * invoices, which the seed does not make.
+ * invoices: the seed invoices part of the completed tickets afterwards (INVOICED_SHARE).
  */
 const STATUS_SHARES: ReadonlyArray<readonly [string, number]> = [
   ['in_progress', 0.4], ['completed', 0.3], ['estimate', 0.15], ['approved', 0.1], ['cancelled', 0.05],
@@ -135,6 +135,58 @@ function statusCase (row: string, salt: number): string {
   })
   return `(case ${arms.join(' ')} else '${STATUS_SHARES.at(-1)![0]}' end)`
 }
+
+/** The share of completed tickets the seed invoices; half of those invoices are paid in full. */
+const INVOICED_SHARE = 0.6
+
+/**
+ * Invoices for a share of the completed tickets, as issuing them does: a snapshot of the customer,
+ * the vehicle, the part and labor lines at a parts tax of 8.25 % (labor untaxed), numbered 1… in
+ * ticket order; half of them paid with one payment. The tickets become `invoiced` or `paid` and the counter
+ * row holds the last number, so invoices issued later continue the sequence.
+ */
+const INVOICE_STATEMENTS = [`
+  insert into invoices (number, ticket_id, customer_id, status, issued_at, customer, vehicle, odometer_in, odometer_out,
+                        parts, labor, parts_total, labor_total, parts_tax_rate, labor_tax_rate, tax, total, amount_paid)
+  select row_number() over (order by b.ticket_id), b.ticket_id, b.customer_id,
+         case when b.paid or b.total = 0 then 'paid' else 'open' end,
+         (b.service_date + time '17:00') at time zone 'UTC', b.customer, b.vehicle, null, null,
+         b.parts, b.labor, b.parts_total, b.labor_total, 0.0825, 0, b.tax, b.total,
+         case when b.paid or b.total = 0 then b.total else 0 end
+  from (
+    select st.id as ticket_id, st.customer_id, st.service_date,
+           jsonb_build_object('id', c.id, 'name', c.name, 'email', c.email, 'phone', c.phone) as customer,
+           jsonb_build_object('id', v.id, 'vin', v.vin, 'year', v.year, 'make', v.make, 'model', v.model, 'license_plate', v.license_plate) as vehicle,
+           coalesce(p.parts, '[]') as parts, coalesce(p.total, 0) as parts_total,
+           coalesce(l.labor, '[]') as labor, coalesce(l.total, 0) as labor_total,
+           round(coalesce(p.total, 0) * 0.0825, 2) as tax,
+           coalesce(p.total, 0) + coalesce(l.total, 0) + round(coalesce(p.total, 0) * 0.0825, 2) as total,
+           bench_rand(st.id, 51) < 0.5 as paid
+    from service_tickets st
+    join customers c on c.id = st.customer_id
+    join vehicles v on v.id = st.vehicle_id
+    cross join lateral (
+      select jsonb_agg(jsonb_build_object('part_id', tp.part_id, 'name', i.name, 'price', i.price::text, 'quantity', tp.quantity,
+                                          'line_total', (i.price * tp.quantity)::text) order by tp.part_id) as parts,
+             sum(i.price * tp.quantity) as total
+      from ticket_parts tp join inventory i on i.id = tp.part_id where tp.ticket_id = st.id
+    ) p
+    cross join lateral (
+      select jsonb_agg(jsonb_build_object('id', ll.id, 'description', ll.description, 'hours', ll.hours::text, 'rate', ll.rate::text,
+                                          'line_total', ll.line_total::text, 'mechanic_id', ll.mechanic_id) order by ll.id) as labor,
+             sum(ll.line_total) as total
+      from ticket_labor_lines ll where ll.ticket_id = st.id
+    ) l
+    where st.status = 'completed' and bench_rand(st.id, 50) < ${INVOICED_SHARE}
+  ) b`, `
+  insert into invoice_payments (invoice_id, amount, method, reference, at, actor_role, actor_id)
+  select id, total, (array['cash', 'card', 'check', 'other'])[1 + floor(bench_rand(id, 52) * 4)::int], null,
+         issued_at + interval '10 minutes', 'mechanic', 1
+  from invoices where status = 'paid' and total > 0`, `
+  update service_tickets st set status = case inv.status when 'paid' then 'paid' else 'invoiced' end
+  from invoices inv where inv.ticket_id = st.id`, `
+  update invoice_numbers set last_number = (select coalesce(max(number), 0) from invoices)`,
+]
 
 // Customer c owns vehicle 2c - 1, and vehicle 2c when this draw says so (about half of them).
 const HAS_SECOND_VEHICLE = (customer: string): string => `bench_rand(${customer}, 40) < 0.5`
@@ -280,7 +332,7 @@ function phases (sizes: Sizes, passwordHash: string): Phase[] {
 }
 
 const IDENTITY_TABLES = ['customers', 'mechanics', 'inventory', 'vehicles', 'service_tickets'] as const
-const COUNTED_TABLES = ['customers', 'mechanics', 'inventory', 'vehicles', 'service_tickets', 'service_mechanics', 'ticket_parts'] as const
+const COUNTED_TABLES = ['customers', 'mechanics', 'inventory', 'vehicles', 'service_tickets', 'service_mechanics', 'ticket_parts', 'invoices', 'invoice_payments'] as const
 
 export async function seed (options: SeedOptions): Promise<SeedSummary> {
   const { url, scale } = options
@@ -347,6 +399,10 @@ export async function seed (options: SeedOptions): Promise<SeedSummary> {
       }
       if (!tty && progress) log(`  ${phase.table}: done in ${seconds[phase.table]?.toFixed(1)} s`)
     }
+
+    await time('invoices', async () => {
+      for (const statement of INVOICE_STATEMENTS) await client.query(statement)
+    })
 
     await time('sequences', async () => {
       for (const table of IDENTITY_TABLES) {

@@ -549,6 +549,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/service-tickets/{ticket_id}/invoice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invoice a completed ticket
+         * @description Issues the next invoice number for a `completed` ticket and freezes what it bills (see the Invoices tag):
+         *     the ticket becomes `invoiced` in the same transaction, its `version` grows by 1, its history gets an
+         *     `invoiced` event, and the answer's `ETag` is the ticket's new one. A ticket in any other status gets 409
+         *     `illegal-transition`; a stale `If-Match` gets 412. With an `Idempotency-Key`, a retry issues it once.
+         */
+        post: operations["issueInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/vehicles": {
         parameters: {
             query?: never;
@@ -771,6 +797,103 @@ export interface paths {
         get: operations["listStock"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List invoices
+         * @description Returns one page of invoices, newest first; `status` and `customer_id` narrow the list and are kept in the `Link` header.
+         */
+        get: operations["listInvoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{invoice_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invoice's id. */
+                invoice_id: components["parameters"]["InvoiceId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get an invoice
+         * @description Returns one invoice with its payments; the customer it bills may read it, another customer gets 404.
+         */
+        get: operations["getInvoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{invoice_id}/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invoice's id. */
+                invoice_id: components["parameters"]["InvoiceId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a payment on an invoice
+         * @description Books a payment of `amount` (more than 0, at most `balance_due`) against an `open` invoice. The payment that
+         *     brings `balance_due` to 0 makes the invoice and its ticket `paid`. Every payment raises the ticket's
+         *     `version` by 1 and adds a `payment_received` event to its history (with `from` and `to` when it pays the
+         *     invoice off). More than `balance_due` gets 409 `/problems/payment-exceeds-balance`, which carries
+         *     `balance_due`; a `void` or `paid` invoice gets 409 `/problems/invoice-not-open`. Needs an
+         *     `Idempotency-Key`, so a retried payment is booked once.
+         */
+        post: operations["recordInvoicePayment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{invoice_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invoice's id. */
+                invoice_id: components["parameters"]["InvoiceId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void an invoice
+         * @description Voids an `open` invoice that has no payments: it keeps its number (never reused) and its snapshot, and its
+         *     ticket goes back to `completed` (its `version` grows by 1, its history gets an `invoice_voided` event), so the
+         *     work can be reopened and invoiced again under a new number. An invoice with payments, or one already `void`
+         *     or `paid`, gets 409 and nothing changes.
+         */
+        post: operations["voidInvoice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1351,7 +1474,7 @@ export interface components {
              */
             at: string;
             actor: components["schemas"]["Actor"];
-            /** @description What changed: `{from, to, reason}` for a status change, `{added, removed}` for mechanics, `{part_id, quantity}` for parts, the line (`{line_id, description, hours, rate, line_total, mechanic_id}`) for a labor line added or removed, `{line_id, from, to}` with the changed fields for a labor line changed, `authorized_total` for an approval. */
+            /** @description What changed: `{from, to, reason}` for a status change, `{added, removed}` for mechanics, `{part_id, quantity}` for parts, the line (`{line_id, description, hours, rate, line_total, mechanic_id}`) for a labor line added or removed, `{line_id, from, to}` with the changed fields for a labor line changed, `authorized_total` for an approval, `{from, to, invoice_id, number, total}` for an invoice issued, `{invoice_id, payment_id, amount, method, balance_due}` for a payment (with `from` and `to` when it pays the invoice off), `{from, to, invoice_id, number}` for an invoice voided. */
             data: {
                 [key: string]: unknown;
             };
@@ -1392,6 +1515,132 @@ export interface components {
         /** @description One page of a stock ledger. */
         StockMovementPage: {
             data: components["schemas"]["StockMovement"][];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description An amount of an invoice, exact to the cent (two decimals at most). */
+        InvoiceAmount: number;
+        /**
+         * @description `open` (something is owed), `paid` (nothing is owed) or `void` (cancelled before any payment; the number stays used).
+         * @example open
+         * @enum {string}
+         */
+        InvoiceStatus: "open" | "paid" | "void";
+        /** @description The customer billed, as they were when the invoice was issued. */
+        InvoiceCustomer: {
+            id: components["schemas"]["Id"];
+            name: components["schemas"]["PersonName"];
+            email: components["schemas"]["Email"];
+            phone: components["schemas"]["Phone"];
+        };
+        /** @description The vehicle serviced, as it was when the invoice was issued. */
+        InvoiceVehicle: {
+            id: components["schemas"]["Id"];
+            vin: components["schemas"]["Vin"];
+            /** @description The model year, or null. */
+            year: number | null;
+            /** @description The make, or null. */
+            make: string | null;
+            /** @description The model, or null. */
+            model: string | null;
+            /** @description The license plate, or null. */
+            license_plate: string | null;
+        };
+        /** @description A part line as billed, with the part's name and price when the invoice was issued. */
+        InvoicePartLine: {
+            part_id: components["schemas"]["Id"];
+            /** @description What the part was called. */
+            name: string;
+            price: components["schemas"]["InvoiceAmount"];
+            /** @description How many were used. */
+            quantity: number;
+            line_total: components["schemas"]["InvoiceAmount"];
+        };
+        /** @description A labor line as billed. */
+        InvoiceLaborLine: {
+            id: components["schemas"]["Id"];
+            /** @description The work done. */
+            description: string;
+            /** @description Hours worked, two decimals at most. */
+            hours: number;
+            rate: components["schemas"]["InvoiceAmount"];
+            line_total: components["schemas"]["InvoiceAmount"];
+            /** @description The mechanic who did it, or null. */
+            mechanic_id: components["schemas"]["Id"] | null;
+        };
+        /**
+         * @description How the customer paid.
+         * @example card
+         * @enum {string}
+         */
+        PaymentMethod: "cash" | "card" | "check" | "other";
+        /** @description One payment booked against an invoice. */
+        Payment: {
+            id: components["schemas"]["Id"];
+            amount: components["schemas"]["InvoiceAmount"];
+            method: components["schemas"]["PaymentMethod"];
+            /** @description The card authorization, check number or other reference given, or null. */
+            reference: string | null;
+            /**
+             * Format: date-time
+             * @description When it was booked.
+             */
+            at: string;
+        };
+        /** @description A payment to book against an invoice. */
+        PaymentInput: {
+            /**
+             * @description From 0.01 to the invoice's `balance_due` (more gets 409), two decimals at most.
+             * @example 100
+             */
+            amount: number;
+            method: components["schemas"]["PaymentMethod"];
+            /** @description A card authorization, check number or similar, kept with the payment. */
+            reference?: string;
+        };
+        /**
+         * @description A bill for a completed ticket: a snapshot taken when it was issued (the customer, the vehicle, the odometer
+         *     readings, the lines with their names and prices, the tax rates and every amount), which later changes to
+         *     parts, prices, rates, the customer or the vehicle never alter. Only `status`, `amount_paid`,
+         *     `balance_due` and `payments` change, through payments and voiding.
+         */
+        Invoice: {
+            id: components["schemas"]["Id"];
+            /** @description The invoice number, given in issue order from 1 with no gaps and never reused (a voided invoice keeps its own). */
+            number: number;
+            ticket_id: components["schemas"]["Id"];
+            status: components["schemas"]["InvoiceStatus"];
+            /**
+             * Format: date-time
+             * @description When it was issued.
+             */
+            issued_at: string;
+            customer: components["schemas"]["InvoiceCustomer"];
+            vehicle: components["schemas"]["InvoiceVehicle"];
+            /** @description The ticket's odometer reading when the vehicle came in, or null. */
+            odometer_in: number | null;
+            /** @description The ticket's odometer reading when the vehicle left, or null. */
+            odometer_out: number | null;
+            /** @description The part lines, by part id. */
+            parts: components["schemas"]["InvoicePartLine"][];
+            /** @description The labor lines, by id. */
+            labor: components["schemas"]["InvoiceLaborLine"][];
+            parts_total: components["schemas"]["InvoiceAmount"];
+            labor_total: components["schemas"]["InvoiceAmount"];
+            parts_tax_rate: components["schemas"]["TaxRate"];
+            labor_tax_rate: components["schemas"]["TaxRate"];
+            /** @description parts_total × parts_tax_rate + labor_total × labor_tax_rate, each product rounded half-up to the cent. */
+            tax: number;
+            /** @description parts_total + labor_total + tax. */
+            total: number;
+            amount_paid: components["schemas"]["InvoiceAmount"];
+            /** @description total − amount_paid; 0 once the invoice is paid. */
+            balance_due: number;
+            /** @description The payments booked, oldest first. */
+            payments: components["schemas"]["Payment"][];
+        };
+        /** @description One page of invoices. */
+        InvoicePage: {
+            data: components["schemas"]["Invoice"][];
             meta: components["schemas"]["PageMeta"];
         };
         /**
@@ -1552,6 +1801,24 @@ export interface components {
             instance: string;
             /** @description How many of the part are in stock. */
             available: number;
+        };
+        /** @description The payment's `amount` is more than the invoice's `balance_due`, which the problem carries. Nothing was booked. */
+        PaymentExceedsBalanceProblem: {
+            /**
+             * @description Always `/problems/payment-exceeds-balance`.
+             * @constant
+             */
+            type: "/problems/payment-exceeds-balance";
+            /** @description A short summary of the kind of problem. */
+            title: string;
+            /** @description The HTTP status code (409). */
+            status: number;
+            /** @description What went wrong with this request. */
+            detail: string;
+            /** @description The path of the request. */
+            instance: string;
+            /** @description What the invoice still owes. */
+            balance_due: number;
         };
         /** @description What is wrong with one field. */
         FieldError: {
@@ -1801,6 +2068,10 @@ export interface components {
         Page: number;
         /** @description How many items a page holds. */
         PerPage: number;
+        /** @description The invoice's id. */
+        InvoiceId: components["schemas"]["Id"];
+        /** @description Only invoices in this status, or in any of several comma-separated ones (`open,paid`). */
+        InvoiceStatusFilter: string;
         /** @description An ETag from an earlier answer; while it still matches, the answer is 304 with no body. */
         IfNoneMatch: string;
         /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; see "Idempotent retries". */
@@ -3098,6 +3369,59 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    issueInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ticket's `ETag` as last seen (or `*`); when it no longer matches, the write is refused with 412 and nothing changes. */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; see "Idempotent retries". */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description The service ticket's id. */
+                ticket_id: components["parameters"]["TicketId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invoice was issued; `Location` is its path. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    ETag: components["headers"]["TicketETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description The ticket is not `completed` (`/problems/illegal-transition`, with `from`, `to` and `allowed`), or a request with this `Idempotency-Key` is still running. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["IllegalTransitionProblem"] | components["schemas"]["Problem"];
+                };
+            };
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listVehicles: {
         parameters: {
             query?: {
@@ -3710,6 +4034,172 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             408: components["responses"]["RequestTimeout"];
             414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listInvoices: {
+        parameters: {
+            query?: {
+                /** @description The page to return, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many items a page holds. */
+                per_page?: components["parameters"]["PerPage"];
+                /** @description Only invoices in this status, or in any of several comma-separated ones (`open,paid`). */
+                status?: components["parameters"]["InvoiceStatusFilter"];
+                /** @description Only those of this customer. */
+                customer_id?: components["parameters"]["CustomerIdFilter"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of invoices. */
+            200: {
+                headers: {
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoicePage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invoice's id. */
+                invoice_id: components["parameters"]["InvoiceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invoice. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordInvoicePayment: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A key the client makes up for this one change (a UUID, say) and sends again with every retry of it; required here. See "Idempotent retries". */
+                "Idempotency-Key": components["parameters"]["IdempotencyKeyRequired"];
+            };
+            path: {
+                /** @description The invoice's id. */
+                invoice_id: components["parameters"]["InvoiceId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentInput"];
+            };
+        };
+        responses: {
+            /** @description The payment was booked; the body is the invoice after it, and `Location` its path. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description The amount is more than `balance_due`, the invoice is `void` or `paid`, or a request with this `Idempotency-Key` is still running. Nothing was booked. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["PaymentExceedsBalanceProblem"] | components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    voidInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invoice's id. */
+                invoice_id: components["parameters"]["InvoiceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The voided invoice. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invoice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description The invoice has payments (`/problems/invoice-has-payments`) or is not `open` (`/problems/invoice-not-open`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["ContentTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["RequestHeaderFieldsTooLarge"];
             503: components["responses"]["ServiceUnavailable"];

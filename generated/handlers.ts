@@ -76,6 +76,8 @@ export interface Handlers {
   transitionServiceTicket: (req: FastifyRequest<{ Params: operations["transitionServiceTicket"]['parameters']['path']; Headers: NonNullable<operations["transitionServiceTicket"]['parameters']['header']>; Body: operations["transitionServiceTicket"]['requestBody']['content']['application/json'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["transitionServiceTicket"]['responses'][200]['content']["application/json"]; headers: { "etag": string } }>
   /** List a ticket's history (GET /service-tickets/{ticket_id}/events) */
   listTicketEvents: (req: FastifyRequest<{ Params: operations["listTicketEvents"]['parameters']['path']; Querystring: WithDefaults<NonNullable<operations["listTicketEvents"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listTicketEvents"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** Invoice a completed ticket (POST /service-tickets/{ticket_id}/invoice); x-idempotent: optional, writes go through trx */
+  issueInvoice: (req: FastifyRequest<{ Params: operations["issueInvoice"]['parameters']['path']; Headers: NonNullable<operations["issueInvoice"]['parameters']['header']> }>, reply: FastifyReply, trx: Transaction<Database>) => Promise<{ status: 201; body: operations["issueInvoice"]['responses'][201]['content']["application/json"]; headers: { "location": string, "etag": string, "idempotent-replayed"?: string } }>
   /** List vehicles (GET /vehicles) */
   listVehicles: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listVehicles"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listVehicles"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
   /** Register a vehicle (POST /vehicles); x-idempotent: optional, writes go through trx */
@@ -108,6 +110,14 @@ export interface Handlers {
   listStockMovements: (req: FastifyRequest<{ Params: operations["listStockMovements"]['parameters']['path']; Querystring: WithDefaults<NonNullable<operations["listStockMovements"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listStockMovements"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
   /** List the stock of tracked parts (GET /stock) */
   listStock: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listStock"]['parameters']['query']>, "page" | "per_page" | "below_reorder_point"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listStock"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** List invoices (GET /invoices) */
+  listInvoices: (req: FastifyRequest<{ Querystring: WithDefaults<NonNullable<operations["listInvoices"]['parameters']['query']>, "page" | "per_page"> }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["listInvoices"]['responses'][200]['content']["application/json"]; headers: { "link": string } }>
+  /** Get an invoice (GET /invoices/{invoice_id}) */
+  getInvoice: (req: FastifyRequest<{ Params: operations["getInvoice"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["getInvoice"]['responses'][200]['content']["application/json"] }>
+  /** Record a payment on an invoice (POST /invoices/{invoice_id}/payments); x-idempotent: required, writes go through trx */
+  recordInvoicePayment: (req: FastifyRequest<{ Params: operations["recordInvoicePayment"]['parameters']['path']; Headers: NonNullable<operations["recordInvoicePayment"]['parameters']['header']>; Body: operations["recordInvoicePayment"]['requestBody']['content']['application/json'] }>, reply: FastifyReply, trx: Transaction<Database>) => Promise<{ status: 201; body: operations["recordInvoicePayment"]['responses'][201]['content']["application/json"]; headers: { "location": string, "idempotent-replayed"?: string } }>
+  /** Void an invoice (POST /invoices/{invoice_id}/void) */
+  voidInvoice: (req: FastifyRequest<{ Params: operations["voidInvoice"]['parameters']['path'] }>, reply: FastifyReply) => Promise<{ status: 200; body: operations["voidInvoice"]['responses'][200]['content']["application/json"] }>
   /** Get the shop's settings (GET /shop/settings) */
   getShopSettings: (req: FastifyRequest, reply: FastifyReply) => Promise<{ status: 200; body: operations["getShopSettings"]['responses'][200]['content']["application/json"] }>
   /** Update the shop's settings (PUT /shop/settings) */

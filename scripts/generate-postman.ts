@@ -40,6 +40,9 @@ const RUN_ORDER = [
   // updates, then the ticket's workflow: approved by its customer, started, and its history
   'updateCustomer', 'updateMechanic', 'updateServiceTicket', 'updateTicketLabor', 'updatePart', 'updateVehicle', 'updateShopSettings',
   'recordTicketApproval', 'transitionServiceTicket', 'listTicketEvents',
+  // billing: the ticket completed and invoiced, the invoice read, listed and voided (the ticket reopened);
+  // a payment on another customer's invoice, whose ticket stays invoiced
+  'issueInvoice', 'getInvoice', 'listInvoices', 'voidInvoice', 'recordInvoicePayment',
   // deletes, children first
   'removeTicketPart', 'removeTicketLabor', 'deleteServiceTicket', 'deleteVehicle', 'deletePart', 'deleteCustomer', 'deleteMechanic',
   // last: the logged-in mechanic's session ends
@@ -64,6 +67,92 @@ const BODY_VARIABLES: Record<string, Record<string, string>> = {
   updateVehicle: { customer_id: '{{customerId}}' },
 }
 
+/** Path parameters filled from another variable than the one named after them: operationId → parameter → variable. */
+const PATH_VARIABLES: Record<string, Record<string, string>> = {
+  recordInvoicePayment: { invoice_id: 'paymentInvoiceId' },
+}
+
+/** Script helpers for the set-up requests below: the request, and a test that it succeeded. */
+const SETUP_HELPERS = [
+  'function setupRequest (method, path, body, token) {',
+  '  const header = body === null ? {} : { "Content-Type": "application/json" };',
+  '  if (token !== null) header.Authorization = "Bearer " + pm.collectionVariables.get(token);',
+  '  return { url: pm.variables.replaceIn("{{baseUrl}}") + path, method: method, header: header,',
+  '    body: body === null ? undefined : { mode: "raw", raw: JSON.stringify(body) } };',
+  '}',
+  'function succeeded (what, err, res) {',
+  '  pm.test("set-up: " + what + " succeeds", function () {',
+  '    pm.expect(err).to.equal(null);',
+  '    pm.expect(res.code).to.be.oneOf([200, 201]);',
+  '  });',
+  '  return err === null && (res.code === 200 || res.code === 201);',
+  '}',
+]
+
+/** One set-up request: JavaScript expressions for its path and body, the token variable (null: none), and a name for its JSON answer. */
+interface SetupStep { what: string, method: string, path: string, body: string | null, token: string | null, as: string }
+
+/**
+ * Script lines sending `steps` one after the other, each once its predecessor succeeded, then `last`.
+ * One `pm.sendRequest(` per line and per request, as scripts/postman-smoke.ts counts them.
+ */
+function setupChain (steps: SetupStep[], last: string[]): string[] {
+  const [step, ...rest] = steps
+  if (step === undefined) return last
+  return [
+    `pm.sendRequest(setupRequest(${JSON.stringify(step.method)}, ${step.path}, ${step.body ?? 'null'}, ${step.token === null ? 'null' : JSON.stringify(step.token)}), function (err, res) {`,
+    `  if (!succeeded(${JSON.stringify(step.what)}, err, res)) return;`,
+    `  const ${step.as} = res.json();`,
+    ...setupChain(rest, last).map((line) => `  ${line}`),
+    '});',
+  ]
+}
+
+const mechanicStep = (what: string, path: string, body: string | null, as = 'answer'): SetupStep =>
+  ({ what, method: 'POST', path, body, token: 'mechanicToken', as })
+
+/** Pre-request scripts that put in place what an operation's request needs. */
+const SETUP: Record<string, string[]> = {
+  issueInvoice: [
+    '// The run\'s ticket is in progress: complete it, so it can be invoiced.',
+    ...SETUP_HELPERS,
+    ...setupChain([mechanicStep('completing the ticket', '"/service-tickets/" + pm.collectionVariables.get("ticketId") + "/transitions"', '{ to: "completed" }')], []),
+  ],
+  // A payment leaves its ticket invoiced (or paid) for good, and neither a customer with tickets nor
+  // a part on one can be deleted: the invoice paid here is another customer's, for a part of its own.
+  recordInvoicePayment: [
+    '// Another customer\'s ticket with five of a part of its own, approved, done and invoiced: the invoice this payment is for.',
+    ...SETUP_HELPERS,
+    'const tag = Date.now().toString(36) + Math.floor(Math.random() * 1e6).toString(36);',
+    ...setupChain([
+      { what: 'signing up the billed customer', method: 'POST', path: '"/customers"', body: '{ name: "Billed Customer", email: "billed." + tag + "@example.com", phone: "+1 555 0102", password: "correct horse battery" }', token: null, as: 'customer' },
+      mechanicStep('opening their ticket', '"/service-tickets"', '{ customer_id: customer.id, vin: "1HGCM82633A004352", service_date: "2026-12-01", service_desc: "Brakes, paid in parts" }', 'ticket'),
+      mechanicStep('adding a part to the catalogue', '"/inventory"', '{ name: "Brake pad set (billed)", price: 24.5 }', 'part'),
+      mechanicStep('putting five on the ticket', '"/service-tickets/" + ticket.id + "/parts"', '{ part_id: part.id, quantity: 5 }'),
+      mechanicStep('recording the approval', '"/service-tickets/" + ticket.id + "/approval"', '{ decision: "approve" }'),
+      mechanicStep('starting the work', '"/service-tickets/" + ticket.id + "/transitions"', '{ to: "in_progress" }'),
+      mechanicStep('completing it', '"/service-tickets/" + ticket.id + "/transitions"', '{ to: "completed" }'),
+      mechanicStep('invoicing it', '"/service-tickets/" + ticket.id + "/invoice"', null, 'invoice'),
+    ], ['pm.collectionVariables.set("paymentInvoiceId", invoice.id);']),
+  ],
+}
+
+/** Test-script lines that run after an operation's own checks. */
+const AFTER: Record<string, string[]> = {
+  // Voiding put the ticket back to completed; reopened, its part can come off and it can be deleted.
+  voidInvoice: [
+    'pm.test("the invoice is void", function () {',
+    '  pm.expect(pm.response.json().status).to.equal("void");',
+    '});',
+    ...SETUP_HELPERS,
+    ...setupChain([mechanicStep('reopening the ticket', '"/service-tickets/" + pm.collectionVariables.get("ticketId") + "/transitions"', '{ to: "in_progress", reason: "Reopened after the invoice was voided" }', 'ticket')], [
+      'pm.test("the ticket is back in progress", function () {',
+      '  pm.expect(ticket.status).to.equal("in_progress");',
+      '});',
+    ]),
+  ],
+}
+
 /** Values for the required header parameters a request sends. */
 const HEADER_VALUES: Record<string, string> = { 'Idempotency-Key': '{{$guid}}' }
 
@@ -71,7 +160,7 @@ const HEADER_VALUES: Record<string, string> = { 'Idempotency-Key': '{{$guid}}' }
  * x-idempotent operations whose request is sent a second time right after the first, with the
  * same Idempotency-Key and body: the run checks the replay (same status and body, `Idempotent-Replayed`).
  */
-const REPLAYED = ['receiveStock'] as const
+const REPLAYED = ['receiveStock', 'recordInvoicePayment'] as const
 const replayId = (id: string): string => `${id}Replay`
 
 /** Response fields this run keeps for later requests: operationId → variable → body field. */
@@ -83,6 +172,7 @@ const STORE: Record<string, Record<string, string>> = {
   createMechanic: { mechanicId: 'id' },
   createPart: { partId: 'id' },
   createServiceTicket: { ticketId: 'id' },
+  issueInvoice: { invoiceId: 'id' },
   // The line just added is the ticket's last (lines are listed by id).
   addTicketLabor: { lineId: 'labor[body.labor.length - 1].id' },
   createVehicle: { vehicleId: 'id' },
@@ -244,7 +334,7 @@ function request (o: Operation, idempotencyKey?: string): Json {
       ...(pathParams.length === 0
         ? {}
         : {
-            variable: pathParams.map((p) => ({ key: p.name, value: `{{${camel(String(p.name))}}}`, description: p.description })),
+            variable: pathParams.map((p) => ({ key: p.name, value: `{{${PATH_VARIABLES[o.id]?.[String(p.name)] ?? camel(String(p.name))}}}`, description: p.description })),
           }),
     },
     description: describe(o, role),
@@ -376,6 +466,7 @@ function testScript (o: Operation, next: string | null): string[] {
     lines.push('', '// The replay that follows must answer exactly this.', `pm.collectionVariables.set("firstAnswer", pm.response.text());`)
   }
   lines.push(...(SESSION_TESTS[o.id] ?? []))
+  lines.push(...(AFTER[o.id] ?? []))
   const store = STORE[o.id]
   if (store !== undefined) {
     lines.push('', `// Keep what later requests need.`, `if (pm.response.code === ${status}) {`, '  const body = pm.response.json();')
@@ -412,9 +503,11 @@ function replayTestScript (o: Operation, next: string | null): string[] {
 }
 
 function preRequestScript (o: Operation): string[] | undefined {
+  const setup = SETUP[o.id] ?? []
   if ((REPLAYED as readonly string[]).includes(o.id)) {
-    return ['// One key for this request and its replay right after it.', 'pm.collectionVariables.set("idempotencyKey", pm.variables.replaceIn("{{$guid}}"));']
+    return ['// One key for this request and its replay right after it.', 'pm.collectionVariables.set("idempotencyKey", pm.variables.replaceIn("{{$guid}}"));', ...setup]
   }
+  if (setup.length > 0) return setup
   if (o.id !== 'createCustomer') return undefined
   return [
     '// A new tag per sign-up: the emails in this run\'s bodies are unique, so the collection can run again',
@@ -566,6 +659,8 @@ const VARIABLES: Array<[string, string, string]> = [
   ['mechanicId', '', 'Set by "Create a mechanic".'],
   ['partId', '', 'Set by "Add a part to the inventory".'],
   ['ticketId', '', 'Set by "Open a service ticket".'],
+  ['invoiceId', '', 'Set by "Invoice a completed ticket".'],
+  ['paymentInvoiceId', '', 'Set before "Record a payment on an invoice": another customer\'s invoice, to pay.'],
   ['lineId', '', 'Set by "Add a labor line to a ticket".'],
   ['vehicleId', '', 'Set by "Register a vehicle".'],
   ['workflowTicketId', '', 'Set by "Open an estimate" (Repair order workflow).'],

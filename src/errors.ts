@@ -2,10 +2,11 @@
 // anywhere (validation, JWT, rate limit, the database) into an RFC 9457 problem.
 import type { FastifyError } from 'fastify'
 import type { components } from '../generated/api.js'
-import { InsufficientStock, StockLimitExceeded, StockNotTracked } from './db/errors.js'
+import { InsufficientStock, InvoiceHasPayments, InvoiceNotOpen, PaymentExceedsBalance, StockLimitExceeded, StockNotTracked } from './db/errors.js'
 import { DuplicateValue, isConnectionError, RowNotFound, StillReferenced, unexpectedViolation, UnknownReference, type RefusedField } from './db/pg-errors.js'
 import { IllegalTransition, InvalidTicketValue, ReauthorizationRequired, StaleTicket, TicketContention, TicketFull, TicketLocked } from './db/ticket-errors.js'
 import { QueueFull } from './lib/concurrency.js'
+import { toMoney } from './lib/money.js'
 
 export type FieldError = components['schemas']['FieldError']
 
@@ -37,6 +38,9 @@ const PROBLEM_TYPES = {
   stockLimit: '/problems/stock-limit',
   idempotencyKeyInUse: '/problems/idempotency-key-in-use',
   idempotencyKeyReused: '/problems/idempotency-key-reused',
+  paymentExceedsBalance: '/problems/payment-exceeds-balance',
+  invoiceNotOpen: '/problems/invoice-not-open',
+  invoiceHasPayments: '/problems/invoice-has-payments',
 } as const
 
 export const badRequest = (detail: string, errors: FieldError[]) =>
@@ -88,6 +92,11 @@ function repositoryProblem (err: unknown): HttpProblem | undefined {
   }
   if (err instanceof StockNotTracked) return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.stockNotTracked)
   if (err instanceof StockLimitExceeded) return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.stockLimit)
+  if (err instanceof PaymentExceedsBalance) {
+    return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.paymentExceedsBalance, undefined, { balance_due: toMoney(err.balanceDue) })
+  }
+  if (err instanceof InvoiceNotOpen) return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.invoiceNotOpen)
+  if (err instanceof InvoiceHasPayments) return new HttpProblem(409, 'Conflict', err.message, PROBLEM_TYPES.invoiceHasPayments)
   return undefined
 }
 

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { type Account, buildTestApp, changedTables, customerAccount, expectContract, fillPath, FIXTURE_PASSWORD, laborLine, mechanicAccount, type Operation, operations, part, snapshot, ticket } from './helpers.js'
+import { issueInvoice } from '../src/db/invoices.js'
 import { countStock } from '../src/db/stock.js'
 import { insertVehicle, vehicleForVin } from '../src/db/vehicles.js'
 
@@ -34,6 +35,8 @@ interface World {
   vehicle: number
   /** A vehicle of A's that no ticket references. */
   freeVehicle: number
+  /** An open invoice of A's (for another ticket of A's), when the row asks for one. */
+  invoice?: number
 }
 
 interface WorldOptions {
@@ -41,6 +44,10 @@ interface WorldOptions {
   ticketOwner?: 'A' | 'B'
   /** Count `part` into stock, so it is tracked (receipts need that). */
   stockCounted?: boolean
+  /** The world's ticket is completed, so it can be invoiced. */
+  ticketCompleted?: boolean
+  /** Issue an open invoice for another completed ticket of A's. */
+  invoice?: boolean
 }
 
 interface Row {
@@ -139,6 +146,17 @@ const EXPECTED: Record<string, Row> = {
   listStock: { expect: mechanicOnly(200) },
   // Shop
   getShopSettings: { expect: mechanicOnly(200) },
+  // Invoices: an invoice is its customer's to read; another customer gets 404, as for tickets.
+  issueInvoice: { expect: mechanicOnly(201), world: { ticketCompleted: true } },
+  listInvoices: { expect: mechanicOnly(200), world: { invoice: true } },
+  getInvoice: { expect: { none: 401, customerA: 200, customerB: 404, mechanic: 200 }, world: { invoice: true } },
+  recordInvoicePayment: {
+    expect: mechanicOnly(201),
+    body: () => ({ amount: 1, method: 'cash' }),
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+    world: { invoice: true },
+  },
+  voidInvoice: { expect: mechanicOnly(200), world: { invoice: true } },
   updateShopSettings: { expect: mechanicOnly(200), body: () => ({ labor_rate: 110, parts_tax_rate: 0.0825, labor_tax_rate: 0 }) },
   // System
   getHealth: { expect: publicOp(200) },
@@ -148,7 +166,7 @@ const EXPECTED: Record<string, Row> = {
 }
 
 const defaultParams = (w: World): Record<string, number> =>
-  ({ customer_id: w.A.id, mechanic_id: w.mechanic.id, ticket_id: w.ticket, part_id: w.part, vehicle_id: w.vehicle, line_id: w.line })
+  ({ customer_id: w.A.id, mechanic_id: w.mechanic.id, ticket_id: w.ticket, part_id: w.part, vehicle_id: w.vehicle, line_id: w.line, invoice_id: w.invoice ?? 0 })
 
 async function makeWorld (app: FastifyInstance, opts: WorldOptions = {}): Promise<World> {
   const [A, B, M, mechanic] = [await customerAccount(app, 'Customer A'), await customerAccount(app, 'Customer B'), await mechanicAccount(app, 'Calling Mechanic'), await mechanicAccount(app, 'Target Mechanic')]
@@ -160,7 +178,15 @@ async function makeWorld (app: FastifyInstance, opts: WorldOptions = {}): Promis
   if (opts.stockCounted === true) await countStock(app.db, onTicket, 10, 0, { role: 'mechanic', id: M.id })
   const vehicle = await vehicleForVin(app.db, A.id, '1HGCM82633A004352')
   const freeVehicle = (await insertVehicle(app.db, { customer_id: A.id, vin: '2T1BURHE0JC034461', year: 2018, make: 'Toyota', model: null, license_plate: null })).id
-  return { A, B, M, mechanic, ticket: ticketId, line, part: onTicket, freePart, vehicle, freeVehicle }
+  const complete = async (id: number) => { await app.db.updateTable('service_tickets').set({ status: 'completed' }).where('id', '=', id).execute() }
+  if (opts.ticketCompleted === true) await complete(ticketId)
+  let invoice: number | undefined
+  if (opts.invoice === true) {
+    const billed = await ticket(app, A.id, { partIds: [onTicket] })
+    await complete(billed)
+    invoice = (await app.db.transaction().execute((trx) => issueInvoice(trx, billed, { actor: { role: 'mechanic', id: M.id } }))).invoice.id
+  }
+  return { A, B, M, mechanic, ticket: ticketId, line, part: onTicket, freePart, vehicle, freeVehicle, invoice }
 }
 
 function tokenOf (w: World, caller: Caller): string | undefined {

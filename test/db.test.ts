@@ -13,8 +13,8 @@ import { createTestPostgres } from './helpers.js'
 // Every migration file, in the order the Migrator applies them (by name).
 const MIGRATIONS = readdirSync(MIGRATION_FOLDER).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
 const TABLES = [
-  'customers', 'idempotency_keys', 'inventory', 'mechanics', 'refresh_tokens', 'row_counts', 'service_mechanics', 'service_tickets',
-  'sessions', 'shop_settings', 'stock_levels', 'stock_movements', 'ticket_events', 'ticket_parts', 'ticket_status_counts', 'vehicles',
+  'customers', 'idempotency_keys', 'inventory', 'invoice_numbers', 'invoice_payments', 'invoices', 'mechanics', 'refresh_tokens', 'row_counts', 'service_mechanics', 'service_tickets',
+  'sessions', 'shop_settings', 'stock_levels', 'stock_movements', 'ticket_events', 'ticket_labor_lines', 'ticket_parts', 'ticket_status_counts', 'vehicles',
 ]
 
 type Tap = Test

@@ -24,3 +24,27 @@ export class StockLimitExceeded extends Error {
     this.name = 'StockLimitExceeded'
   }
 }
+
+/** A payment larger than what the invoice still owes (`balanceDue`, decimal text). */
+export class PaymentExceedsBalance extends Error {
+  constructor (readonly invoiceId: number, readonly amount: string, readonly balanceDue: string) {
+    super(`Invoice ${invoiceId} has ${balanceDue} left to pay; ${amount} is more than that.`)
+    this.name = 'PaymentExceedsBalance'
+  }
+}
+
+/** A payment on, or a void of, an invoice that is void or paid. */
+export class InvoiceNotOpen extends Error {
+  constructor (readonly invoiceId: number, readonly status: string) {
+    super(`Invoice ${invoiceId} is ${status}; only an open invoice takes payments or can be voided.`)
+    this.name = 'InvoiceNotOpen'
+  }
+}
+
+/** A void of an invoice that has payments booked against it. */
+export class InvoiceHasPayments extends Error {
+  constructor (readonly invoiceId: number) {
+    super(`Invoice ${invoiceId} has payments and cannot be voided.`)
+    this.name = 'InvoiceHasPayments'
+  }
+}

@@ -9,7 +9,7 @@ export interface Page<R> {
 }
 
 /** The tables whose size row_counts maintains (see migrations/2026_11_30_0100_row_counts.ts). */
-export type CountedTable = 'customers' | 'mechanics' | 'inventory' | 'service_tickets' | 'vehicles'
+export type CountedTable = 'customers' | 'mechanics' | 'inventory' | 'service_tickets' | 'vehicles' | 'invoices'
 
 /** The size of a whole table, read off the trigger-maintained counter: one primary-key lookup. */
 export async function countRows (db: Kysely<Database>, table: CountedTable): Promise<number> {

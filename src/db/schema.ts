@@ -175,6 +175,60 @@ interface IdempotencyKeyTable {
   expires_at: ColumnType<Date, Date | string, Date | string>
 }
 
+/** The one row invoice numbers come from (id is always true). */
+interface InvoiceNumberTable {
+  id: ColumnType<boolean, never, never>
+  last_number: ColumnType<number, never, number>
+}
+
+export type InvoiceStatus = 'open' | 'paid' | 'void'
+export type PaymentMethod = 'cash' | 'card' | 'check' | 'other'
+
+/** Money as it travels inside the snapshot's JSON: decimal text, never a JSON number. */
+export interface InvoicePartLine { part_id: number, name: string, price: string, quantity: number, line_total: string }
+export interface InvoiceLaborLine { id: number, description: string, hours: string, rate: string, line_total: string, mechanic_id: number | null }
+export interface InvoiceCustomer { id: number, name: string, email: string, phone: string }
+export interface InvoiceVehicle { id: number, vin: string, year: number | null, make: string | null, model: string | null, license_plate: string | null }
+
+/** numeric(16,2): an invoice's amounts, which may exceed numeric(12,2). */
+type InvoiceMoney = ColumnType<string, string, string>
+type Json<T> = ColumnType<T, string, string>
+
+/** A snapshot of a completed ticket, taken when it is issued; only status and amount_paid change. */
+interface InvoiceTable {
+  id: Id
+  number: number
+  ticket_id: number
+  customer_id: number
+  status: ColumnType<InvoiceStatus, InvoiceStatus | undefined, InvoiceStatus>
+  issued_at: CreatedAt
+  voided_at: ColumnType<Date | null, never, Date | null>
+  customer: Json<InvoiceCustomer>
+  vehicle: Json<InvoiceVehicle>
+  odometer_in: number | null
+  odometer_out: number | null
+  parts: Json<InvoicePartLine[]>
+  labor: Json<InvoiceLaborLine[]>
+  parts_total: InvoiceMoney
+  labor_total: InvoiceMoney
+  parts_tax_rate: Rate
+  labor_tax_rate: Rate
+  tax: InvoiceMoney
+  total: InvoiceMoney
+  amount_paid: ColumnType<string, string | undefined, string>
+}
+
+interface InvoicePaymentTable {
+  id: Id
+  invoice_id: number
+  amount: InvoiceMoney
+  method: PaymentMethod
+  reference: string | null
+  at: CreatedAt
+  actor_role: ActorRole
+  actor_id: number
+}
+
 /** One login's session; `id` is the tokens' `sid`. Exactly one of the account columns is set. */
 interface SessionTable {
   id: string
@@ -208,6 +262,9 @@ export interface Database {
   stock_levels: StockLevelTable
   stock_movements: StockMovementTable
   idempotency_keys: IdempotencyKeyTable
+  invoice_numbers: InvoiceNumberTable
+  invoices: InvoiceTable
+  invoice_payments: InvoicePaymentTable
   sessions: SessionTable
   refresh_tokens: RefreshTokenTable
 }

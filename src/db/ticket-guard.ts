@@ -19,7 +19,8 @@ export interface Actor { role: ActorRole, id: number }
 export interface WriteContext { actor: Actor, ifMatch?: string | undefined }
 
 export type TicketEventType = 'created' | 'updated' | 'mechanics_changed' | 'part_added' | 'part_removed' |
-  'labor_added' | 'labor_updated' | 'labor_removed' | 'approved' | 'declined' | 'status_changed'
+  'labor_added' | 'labor_updated' | 'labor_removed' | 'approved' | 'declined' | 'status_changed' |
+  'invoiced' | 'invoice_voided' | 'payment_received'
 
 /** A ticket's strong validator: its id and version, which every write raises by one. */
 export const ticketETag = (id: number, version: number): string => `"ticket-${id}-v${version}"`

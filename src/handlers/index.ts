@@ -4,6 +4,7 @@ import type { Handlers } from '../../generated/handlers.js'
 import { customerHandlers } from './customers.js'
 import type { Deps } from './deps.js'
 import { inventoryHandlers } from './inventory.js'
+import { invoiceHandlers } from './invoices.js'
 import { mechanicHandlers } from './mechanics.js'
 import { serviceTicketHandlers } from './service-tickets.js'
 import { sessionHandlers } from './sessions.js'
@@ -23,6 +24,7 @@ export function createHandlers (deps: Deps) {
     ...inventoryHandlers(deps),
     ...sessionHandlers(deps),
     ...stockHandlers(deps),
+    ...invoiceHandlers(deps),
     ...shopHandlers(deps),
     ...systemHandlers(deps),
   } satisfies Handlers

@@ -5,7 +5,7 @@ import type { Database } from '../../src/db/schema.js'
 
 const TABLES = [
   'customers', 'mechanics', 'inventory', 'vehicles', 'service_tickets', 'service_mechanics', 'ticket_parts', 'ticket_labor_lines', 'ticket_events', 'sessions', 'refresh_tokens',
-  'shop_settings', 'stock_levels', 'stock_movements', 'idempotency_keys', 'ticket_status_counts',
+  'shop_settings', 'stock_levels', 'stock_movements', 'idempotency_keys', 'ticket_status_counts', 'invoice_numbers', 'invoices', 'invoice_payments',
 ] as const satisfies ReadonlyArray<keyof Database>
 
 export type Snapshot = Record<(typeof TABLES)[number], { rows: number, checksum: string }>
