@@ -3,7 +3,8 @@
 // updated_at, one event) in the same transaction, so a refused request changes and records nothing.
 //
 // Lock order, for every ticket write: the ticket row first, then mechanic rows by ascending id,
-// then the parts whose stock it takes or gives back, by ascending part id (ticket-stock.ts). The
+// then the parts whose stock it takes or gives back, by ascending part id (ticket-stock.ts), and
+// last the status counters, which a status change or a delete locks through its trigger. The
 // service_mechanics triggers update mechanics rows one at a time, so two transactions reaching the
 // same mechanics in different orders would deadlock on PostgreSQL (PGlite, one session, cannot).
 import { sql, type Kysely, type Transaction } from 'kysely'

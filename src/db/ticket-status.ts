@@ -67,17 +67,25 @@ async function changeStatus (db: Kysely<Database>, id: number, context: WriteCon
       if (visibleTo !== undefined && state.customer_id !== visibleTo) throw new RowNotFound('service ticket', id)
       assertIfMatch(state, context.ifMatch)
       const { set, event, data } = decide(state)
+      // A cancel gives its lines' stock back before its status changes: the status change locks
+      // the status counters (their trigger), and a delete locks stock rows before them, so every
+      // writer takes stock rows before counters. The conditional update decides either way.
+      const cancelling = set.status === 'cancelled'
+      const { status, ...rest } = set
       const updated = await trx.updateTable('service_tickets')
-        .set({ ...set, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+        .set({ ...(cancelling ? rest : set), version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
         .where('id', '=', id)
         .where('status', '=', state.status)
         .where('version', '=', state.version)
         .returning('id')
         .executeTakeFirst()
       if (updated === undefined) return undefined
-      // The update holds the ticket row now, so its lines are the ones decided on; cancelled is
-      // final, so this is the one time a cancelled ticket's lines give their stock back.
-      if (set.status === 'cancelled') await releaseTicketStock(trx, id, context.actor)
+      if (cancelling) {
+        // The update holds the ticket row now, so its lines are the ones decided on; cancelled is
+        // final, so this is the one time a cancelled ticket's lines give their stock back.
+        await releaseTicketStock(trx, id, context.actor)
+        await trx.updateTable('service_tickets').set({ status: status as TicketStatus }).where('id', '=', id).execute()
+      }
       await appendEvent(trx, id, context.actor, event, data)
       return await viewOf(trx, id)
     })

@@ -10,6 +10,8 @@
 // rows in opposite orders. The inventory lock comes first because deleting a part takes its
 // inventory row, then its stock row (cascade) and a key-share lock on its lines (restrict): a
 // ticket write holding the stock row while it deletes a line would otherwise close a cycle.
+// The status counters (the trigger of a status change or a delete) come after the stock rows: a
+// cancel gives stock back before it changes the status (ticket-status.ts).
 import type { Transaction } from 'kysely'
 import type { Database } from './schema.js'
 import { returnStock, takeStock, type Actor } from './stock.js'
