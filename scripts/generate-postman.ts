@@ -208,6 +208,268 @@ const WORKFLOW: WorkflowStep[] = [
   { id: 'workflow-delete', name: 'Delete the cancelled ticket', operationId: 'deleteServiceTicket' },
 ]
 
+/**
+ * The "Estimate to paid" folder: a ticket of its own customer (signed up and logged in with this run's
+ * tag), their car and a tracked part, taken from estimate through labor, approval, completion and an
+ * invoice to two partial payments, the first one retried. A paid ticket, its customer and its part can
+ * never be deleted, so the folder creates its own rather than touching what the later deletes remove.
+ * Every write sends the If-Match of the answer before it; the ETag's shape is the server's business, so
+ * the checks only ask that it is there and changes.
+ */
+interface BillingStep {
+  id: string
+  name: string
+  operationId: string
+  /** Raw JSON: variables are inserted as they are. */
+  body?: string
+  /** The collection variable holding the token to send; otherwise the one of the role the operation lists first. */
+  token?: string
+  /** The collection variable holding the Idempotency-Key to send. */
+  idempotencyKey?: string
+  prerequest?: string[]
+  /** Test-script lines after the contract's checks; `body` is the parsed answer. */
+  tests: string[]
+}
+
+/** Script helpers: amounts compared exactly, as integer cents, and rates as integer ten-thousandths. */
+const MONEY_HELPERS = [
+  'function cents (amount) { return Math.round(amount * 100); }',
+  'function perTenThousand (rate) { return Math.round(rate * 10000); }',
+  '// n / d rounded half-up, for integers n ≥ 0 and d > 0.',
+  'function halfUp (n, d) { return Math.floor((2 * n + d) / (2 * d)); }',
+]
+
+const BILLING_FOLDER = 'Estimate to paid'
+/** The folder runs right after this operation (and its replay). */
+const BILLING_AFTER = 'recordInvoicePayment'
+const BILLING_PART = { price: 12.35, onHand: 20, quantity: 3 }
+const BILLING_LABOR = { hours: 1.35, rate: 86.65 }
+const billingVar = (name: string): string => `pm.collectionVariables.get(${JSON.stringify(name)})`
+const BILLING: BillingStep[] = [
+  {
+    id: 'billing-open',
+    name: 'Open an estimate for the paying customer',
+    operationId: 'createServiceTicket',
+    body: '{\n  "customer_id": {{billingCustomerId}},\n  "vehicle_id": {{billingVehicleId}},\n  "service_date": "2026-12-03",\n  "service_desc": "Oil change with a new filter",\n  "odometer_in": 41200\n}',
+    prerequest: [
+      '// The folder\'s own customer (this run\'s tag keeps the email unique), logged in to approve, their car,',
+      '// a part counted into stock, and the shop\'s rates, which the ticket\'s tax follows.',
+      ...SETUP_HELPERS,
+      'const email = "paying." + pm.collectionVariables.get("runTag") + "@example.com";',
+      'const password = "correct horse battery";',
+      'pm.collectionVariables.set("billingETag", "");',
+      ...setupChain([
+        { what: 'signing up the paying customer', method: 'POST', path: '"/customers"', body: '{ name: "Paying Customer", email: email, phone: "+1 555 0103", password: password }', token: null, as: 'customer' },
+        { what: 'logging them in', method: 'POST', path: '"/customers/login"', body: '{ email: email, password: password }', token: null, as: 'login' },
+        mechanicStep('registering their car', '"/vehicles"', '{ customer_id: customer.id, vin: "1M8GDM9AXKP042788", year: 2019, make: "Toyota", model: "Corolla" }', 'vehicle'),
+        mechanicStep('adding a part to the catalogue', '"/inventory"', `{ name: "Oil filter (tracked)", price: ${BILLING_PART.price} }`, 'part'),
+        { what: 'counting it into stock', method: 'PUT', path: '"/inventory/" + part.id + "/stock"', body: `{ on_hand: ${BILLING_PART.onHand}, reorder_point: 5 }`, token: 'mechanicToken', as: 'stock' },
+        { what: 'reading the shop\'s rates', method: 'GET', path: '"/shop/settings"', body: null, token: 'mechanicToken', as: 'settings' },
+      ], [
+        'pm.collectionVariables.set("billingCustomerId", customer.id);',
+        'pm.collectionVariables.set("billingCustomerToken", login.token);',
+        'pm.collectionVariables.set("billingVehicleId", vehicle.id);',
+        'pm.collectionVariables.set("billingPartId", part.id);',
+        'pm.collectionVariables.set("billingOnHand", stock.on_hand);',
+        'pm.collectionVariables.set("billingSettings", JSON.stringify(settings));',
+      ]),
+    ],
+    tests: [
+      'pm.collectionVariables.set("billingTicketId", body.id);',
+    ],
+  },
+  {
+    id: 'billing-add-part',
+    name: 'Put three of the tracked part on it',
+    operationId: 'addTicketPart',
+    body: `{\n  "part_id": {{billingPartId}},\n  "quantity": ${BILLING_PART.quantity}\n}`,
+    tests: [
+      `pm.test("the part's line is ${BILLING_PART.quantity} × its price", function () {`,
+      `  const line = body.parts.find(function (l) { return l.part_id === Number(${billingVar('billingPartId')}); });`,
+      `  pm.expect(line.quantity).to.equal(${BILLING_PART.quantity});`,
+      `  pm.expect(cents(line.price)).to.equal(${Math.round(BILLING_PART.price * 100)});`,
+      `  pm.expect(cents(line.line_total)).to.equal(cents(line.price) * ${BILLING_PART.quantity});`,
+      '});',
+      `pm.sendRequest(setupRequest("GET", "/inventory/" + ${billingVar('billingPartId')} + "/stock", null, "mechanicToken"), function (err, res) {`,
+      `  pm.test("the tracked part's stock went down by ${BILLING_PART.quantity}", function () {`,
+      '    pm.expect(err).to.equal(null);',
+      '    pm.expect(res.code).to.equal(200);',
+      '    pm.expect(res.json().tracked).to.equal(true);',
+      `    pm.expect(res.json().on_hand).to.equal(Number(${billingVar('billingOnHand')}) - ${BILLING_PART.quantity});`,
+      '  });',
+      '});',
+    ],
+  },
+  {
+    id: 'billing-add-labor',
+    name: 'Add the labor',
+    operationId: 'addTicketLabor',
+    body: `{\n  "description": "Drain the oil, change the filter, refill",\n  "hours": ${BILLING_LABOR.hours},\n  "rate": ${BILLING_LABOR.rate}\n}`,
+    tests: [
+      'pm.test("the labor line\'s line_total is hours × rate, half-up to the cent", function () {',
+      '  const line = body.labor[body.labor.length - 1];',
+      `  pm.expect(line.hours).to.equal(${BILLING_LABOR.hours});`,
+      `  pm.expect(line.rate).to.equal(${BILLING_LABOR.rate});`,
+      '  pm.expect(cents(line.line_total)).to.equal(halfUp(cents(line.hours) * cents(line.rate), 100));',
+      '});',
+      'pm.test("total, tax and grand_total add up at the shop\'s rates", function () {',
+      `  const settings = JSON.parse(${billingVar('billingSettings')});`,
+      '  const parts = body.parts.reduce(function (sum, l) { return sum + cents(l.line_total); }, 0);',
+      '  const labor = body.labor.reduce(function (sum, l) { return sum + cents(l.line_total); }, 0);',
+      '  const tax = halfUp(parts * perTenThousand(settings.parts_tax_rate), 10000) + halfUp(labor * perTenThousand(settings.labor_tax_rate), 10000);',
+      '  pm.expect(cents(body.parts_total)).to.equal(parts);',
+      '  pm.expect(cents(body.labor_total)).to.equal(labor);',
+      '  pm.expect(cents(body.total)).to.equal(parts + labor);',
+      '  pm.expect(cents(body.tax)).to.equal(tax);',
+      '  pm.expect(cents(body.grand_total)).to.equal(parts + labor + tax);',
+      '});',
+    ],
+  },
+  {
+    id: 'billing-approve',
+    name: 'The customer approves it',
+    operationId: 'recordTicketApproval',
+    token: 'billingCustomerToken',
+    body: '{\n  "decision": "approve",\n  "note": "Approved online"\n}',
+    tests: [
+      'pm.test("the customer authorized the total", function () {',
+      '  pm.expect(cents(body.authorized_total)).to.equal(cents(body.total));',
+      '  pm.expect(body.authorized_by.role).to.equal("customer");',
+      `  pm.expect(body.authorized_by.id).to.equal(Number(${billingVar('billingCustomerId')}));`,
+      '  pm.expect(body.authorized_at).to.be.a("string");',
+      '});',
+    ],
+  },
+  {
+    id: 'billing-start',
+    name: 'Start the oil change',
+    operationId: 'transitionServiceTicket',
+    body: '{\n  "to": "in_progress"\n}',
+    tests: [],
+  },
+  {
+    id: 'billing-complete',
+    name: 'Complete the oil change',
+    operationId: 'transitionServiceTicket',
+    body: '{\n  "to": "completed"\n}',
+    tests: ['pm.collectionVariables.set("billingTicket", pm.response.text());'],
+  },
+  {
+    id: 'billing-invoice',
+    name: 'Invoice it',
+    operationId: 'issueInvoice',
+    tests: [
+      `const ticket = JSON.parse(${billingVar('billingTicket')});`,
+      'pm.test("the invoice bills the ticket\'s grand_total", function () {',
+      '  pm.expect(body.ticket_id).to.equal(ticket.id);',
+      '  pm.expect(cents(body.parts_total)).to.equal(cents(ticket.parts_total));',
+      '  pm.expect(cents(body.labor_total)).to.equal(cents(ticket.labor_total));',
+      '  pm.expect(cents(body.tax)).to.equal(cents(ticket.tax));',
+      '  pm.expect(cents(body.total)).to.equal(cents(ticket.grand_total));',
+      '});',
+      'pm.test("its number is a positive integer", function () {',
+      '  pm.expect(Number.isInteger(body.number) && body.number > 0).to.equal(true);',
+      '});',
+      'pm.test("it is open, with everything due", function () {',
+      '  pm.expect(body.status).to.equal("open");',
+      '  pm.expect(cents(body.amount_paid)).to.equal(0);',
+      '  pm.expect(cents(body.balance_due)).to.equal(cents(body.total));',
+      '  pm.expect(body.payments).to.eql([]);',
+      '});',
+      'pm.collectionVariables.set("billingInvoiceId", body.id);',
+      '// The first payment: two fifths of the total, down to the cent.',
+      'pm.collectionVariables.set("billingFirstAmount", (Math.floor(cents(body.total) * 2 / 5) / 100).toFixed(2));',
+    ],
+  },
+  {
+    id: 'billing-pay-part',
+    name: 'Take a first partial payment',
+    operationId: 'recordInvoicePayment',
+    idempotencyKey: 'billingPaymentKey',
+    prerequest: ['// One key for this payment and its retry right after it.', 'pm.collectionVariables.set("billingPaymentKey", pm.variables.replaceIn("{{$guid}}"));'],
+    body: '{\n  "amount": {{billingFirstAmount}},\n  "method": "card",\n  "reference": "AUTH-7731"\n}',
+    tests: [
+      `const amount = cents(Number(${billingVar('billingFirstAmount')}));`,
+      'pm.test("balance_due is the total less the payment, and the invoice stays open", function () {',
+      '  pm.expect(body.status).to.equal("open");',
+      '  pm.expect(cents(body.amount_paid)).to.equal(amount);',
+      '  pm.expect(cents(body.balance_due)).to.equal(cents(body.total) - amount);',
+      '  pm.expect(body.payments.length).to.equal(1);',
+      '  pm.expect(cents(body.payments[0].amount)).to.equal(amount);',
+      '  pm.expect(body.payments[0].method).to.equal("card");',
+      '});',
+      '// The retry that follows must answer exactly this; the payment after it pays the rest.',
+      'pm.collectionVariables.set("billingFirstPayment", pm.response.text());',
+      'pm.collectionVariables.set("billingPaymentLocation", pm.response.headers.get("Location"));',
+      'pm.collectionVariables.set("billingRestAmount", (cents(body.balance_due) / 100).toFixed(2));',
+    ],
+  },
+  {
+    id: 'billing-pay-part-replay',
+    name: 'Retry it with the same key',
+    operationId: 'recordInvoicePayment',
+    idempotencyKey: 'billingPaymentKey',
+    body: '{\n  "amount": {{billingFirstAmount}},\n  "method": "card",\n  "reference": "AUTH-7731"\n}',
+    tests: [
+      'pm.test("marked Idempotent-Replayed: true", function () {',
+      '  pm.expect(pm.response.headers.get("Idempotent-Replayed")).to.equal("true");',
+      '});',
+      'pm.test("the first answer again: same body and Location", function () {',
+      `  pm.expect(body).to.eql(JSON.parse(${billingVar('billingFirstPayment')}));`,
+      `  pm.expect(pm.response.headers.get("Location")).to.equal(${billingVar('billingPaymentLocation')});`,
+      '});',
+      `pm.sendRequest(setupRequest("GET", "/invoices/" + ${billingVar('billingInvoiceId')}, null, "mechanicToken"), function (err, res) {`,
+      '  pm.test("no second payment was booked", function () {',
+      '    pm.expect(err).to.equal(null);',
+      '    pm.expect(res.code).to.equal(200);',
+      '    pm.expect(res.json().payments.length).to.equal(1);',
+      '    pm.expect(cents(res.json().balance_due)).to.equal(cents(body.balance_due));',
+      '  });',
+      '});',
+    ],
+  },
+  {
+    id: 'billing-pay-rest',
+    name: 'Take the rest',
+    operationId: 'recordInvoicePayment',
+    idempotencyKey: 'billingPaymentKey',
+    prerequest: ['pm.collectionVariables.set("billingPaymentKey", pm.variables.replaceIn("{{$guid}}"));'],
+    body: '{\n  "amount": {{billingRestAmount}},\n  "method": "cash"\n}',
+    tests: [
+      'pm.test("the invoice is paid, nothing left due", function () {',
+      '  pm.expect(body.status).to.equal("paid");',
+      '  pm.expect(cents(body.balance_due)).to.equal(0);',
+      '  pm.expect(cents(body.amount_paid)).to.equal(cents(body.total));',
+      '  pm.expect(body.payments.length).to.equal(2);',
+      '});',
+    ],
+  },
+  {
+    id: 'billing-read',
+    name: 'Read the paid ticket',
+    operationId: 'getServiceTicket',
+    tests: [
+      'pm.test("the ticket is paid", function () {',
+      '  pm.expect(body.status).to.equal("paid");',
+      '});',
+    ],
+  },
+  {
+    id: 'billing-history',
+    name: 'Read the paid ticket\'s history',
+    operationId: 'listTicketEvents',
+    tests: [
+      'pm.test("one event per write, ending with the invoice and its payments", function () {',
+      '  const types = body.data.map(function (e) { return e.type; });',
+      '  pm.expect(types).to.eql(["created", "part_added", "labor_added", "approved", "status_changed", "status_changed", "invoiced", "payment_received", "payment_received"]);',
+      '});',
+      'pm.test("the last payment took the ticket to paid", function () {',
+      '  pm.expect(body.data[body.data.length - 1].data.to).to.equal("paid");',
+      '});',
+    ],
+  },
+]
+
 const spec = parse(readFileSync(SPEC_PATH, 'utf8')) as Json
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const
 
@@ -428,14 +690,12 @@ const SESSION_TESTS: Record<string, string[]> = {
   ],
 }
 
-function testScript (o: Operation, next: string | null): string[] {
+/** Tests of what the contract declares for an operation's success: its status, required headers, media type and body shape. */
+function contractChecks (o: Operation): string[] {
   const status = successStatus(o)
   const response = resolve((o.op.responses as Json)[String(status)])
   const [media, content] = Object.entries((response.content ?? {}) as Record<string, Json>)[0] ?? []
   const lines = [
-    `// Generated from openapi.yaml (${o.id}). The run continues with ${next === null ? 'nothing: this is the last request' : next}.`,
-    `pm.execution.setNextRequest(${js(next)});`,
-    '',
     `pm.test(${js(`status is ${status}`)}, function () {`,
     `  pm.response.to.have.status(${status});`,
     '});',
@@ -462,6 +722,17 @@ function testScript (o: Operation, next: string | null): string[] {
       lines.push(`pm.test("body is not empty", function () {`, '  pm.expect(pm.response.text()).to.not.equal("");', '});')
     }
   }
+  return lines
+}
+
+function testScript (o: Operation, next: string | null): string[] {
+  const status = successStatus(o)
+  const lines = [
+    `// Generated from openapi.yaml (${o.id}). The run continues with ${next === null ? 'nothing: this is the last request' : next}.`,
+    `pm.execution.setNextRequest(${js(next)});`,
+    '',
+    ...contractChecks(o),
+  ]
   if ((REPLAYED as readonly string[]).includes(o.id)) {
     lines.push('', '// The replay that follows must answer exactly this.', `pm.collectionVariables.set("firstAnswer", pm.response.text());`)
   }
@@ -592,16 +863,80 @@ function workflowItem (step: WorkflowStep, next: string | null): Json {
   return { id: step.id, name: step.name, event: [{ listen: 'test', script: { type: 'text/javascript', exec } }], request: req, response: [] }
 }
 
+/** A step of "Estimate to paid": its operation's request on the folder's ticket or invoice, with the contract's checks and the step's own. */
+function billingItem (step: BillingStep, next: string | null): Json {
+  const o = operations.get(step.operationId)
+  if (o === undefined) throw new Error(`billing step ${step.id}: no operation ${step.operationId}`)
+  const base = request(o, step.idempotencyKey === undefined ? undefined : `{{${step.idempotencyKey}}}`)
+  const url = base.url as Json
+  const ids: Record<string, string> = { ticket_id: '{{billingTicketId}}', invoice_id: '{{billingInvoiceId}}' }
+  const variables = ((url.variable ?? []) as Json[]).map((v) => ({ ...v, value: ids[String(v.key)] ?? v.value }))
+  const header = (base.header as Json[]).map((h) => h.key === 'If-Match'
+    ? { key: 'If-Match', value: '{{billingETag}}', description: 'The ETag of the answer before: the write is refused with 412 if someone else changed the ticket since.' }
+    : h)
+  // The customer here is the folder's own: reads open to its owner send that customer's token.
+  const role = tokenRole(o)
+  const token = step.token ?? (role === undefined ? undefined : role === 'customer' ? 'billingCustomerToken' : `${role}Token`)
+  const req: Json = {
+    ...base,
+    header,
+    url: { ...url, variable: variables },
+    ...(step.body === undefined ? {} : { body: { mode: 'raw', raw: step.body, options: { raw: { language: 'json' } } } }),
+    ...(token === undefined ? {} : { auth: { type: 'bearer', bearer: [{ key: 'token', value: `{{${token}}}`, type: 'string' }] } }),
+    description: `${step.name}: step of "${BILLING_FOLDER}" (see the folder).\n\n${String(base.description)}`,
+  }
+  const status = successStatus(o)
+  const response = resolve((o.op.responses as Json)[String(status)])
+  const answersETag = Object.keys((response.headers ?? {}) as Json).includes('ETag')
+  const exec = [
+    `// Generated from openapi.yaml (${step.id}, ${o.id}). The run continues with ${next ?? 'nothing: this is the last request'}.`,
+    `pm.execution.setNextRequest(${js(next)});`,
+    '',
+    ...contractChecks(o),
+  ]
+  if (answersETag) {
+    // Only that the validator is there and moves: its format is the server's to choose.
+    exec.push('pm.test("answers the ticket\'s new ETag", function () {',
+      '  pm.response.to.have.header("ETag");',
+      '  pm.expect(pm.response.headers.get("ETag")).to.not.equal(pm.collectionVariables.get("billingETag"));',
+      '});',
+      'pm.collectionVariables.set("billingETag", pm.response.headers.get("ETag"));')
+  }
+  const sends = step.tests.some((line) => line.includes('pm.sendRequest('))
+  exec.push(
+    '',
+    ...MONEY_HELPERS,
+    ...(sends ? SETUP_HELPERS : []),
+    `if (pm.response.code === ${status}) {`,
+    '  const body = pm.response.json();',
+    ...step.tests.map((line) => `  ${line}`),
+    '}',
+  )
+  return {
+    id: step.id,
+    name: step.name,
+    event: [
+      ...(step.prerequest === undefined ? [] : [{ listen: 'prerequest', script: { type: 'text/javascript', exec: step.prerequest } }]),
+      { listen: 'test', script: { type: 'text/javascript', exec } },
+    ],
+    request: req,
+    response: [],
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The collection
 
 const info = spec.info as Json
 const tags = (spec.tags ?? []) as Array<{ name: string, description?: string }>
 const byTag = new Map<string, Json[]>()
-/** Every request in the order a run sends them: RUN_ORDER with the workflow after WORKFLOW_AFTER. */
-const SEQUENCE: string[] = RUN_ORDER.flatMap((id) => id === WORKFLOW_AFTER
-  ? [id, ...WORKFLOW.map((step) => step.id)]
-  : (REPLAYED as readonly string[]).includes(id) ? [id, replayId(id)] : [id])
+/** Every request in the order a run sends them: RUN_ORDER with the workflow after WORKFLOW_AFTER and the billing folder after BILLING_AFTER. */
+const SEQUENCE: string[] = RUN_ORDER.flatMap((id) => [
+  id,
+  ...(REPLAYED as readonly string[]).includes(id) ? [replayId(id)] : [],
+  ...id === WORKFLOW_AFTER ? WORKFLOW.map((step) => step.id) : [],
+  ...id === BILLING_AFTER ? BILLING.map((step) => step.id) : [],
+])
 const nextOf = (id: string): string | null => SEQUENCE[SEQUENCE.indexOf(id) + 1] ?? null
 RUN_ORDER.forEach((id) => {
   const o = operations.get(id) as Operation
@@ -631,6 +966,7 @@ RUN_ORDER.forEach((id) => {
   byTag.set(o.tag, [...(byTag.get(o.tag) ?? []), ...items])
 })
 byTag.set(WORKFLOW_FOLDER, WORKFLOW.map((step) => workflowItem(step, nextOf(step.id))))
+byTag.set(BILLING_FOLDER, BILLING.map((step) => billingItem(step, nextOf(step.id))))
 
 // Folders in the contract's tag order (Redoc's too). The Runner starts with the first request in the
 // file, so that must be the first in RUN_ORDER.
@@ -638,9 +974,16 @@ const tagOrder = [...tags.map((t) => t.name), ...[...byTag.keys()].filter((name)
 const WORKFLOW_DESCRIPTION = 'One repair order from estimate to cancel: open it with a vehicle, quote a part, the customer approves, ' +
   'the work starts, completes and is reopened, the order is cancelled, its history is read and the ticket deleted. Each write ' +
   'sends the `If-Match` of the answer before it. The transitions follow the table in the Service tickets folder.'
+const BILLING_DESCRIPTION = 'One repair order from estimate to paid, for a customer, car and tracked part of its own (set up before ' +
+  'the first request; a paid ticket, its customer and its part can never be deleted): the part goes on the ticket and ' +
+  'leaves stock, labor is added, the customer approves the total with their own token, the work is done and invoiced, ' +
+  'and the invoice is paid in two parts, the first payment retried with the same `Idempotency-Key` (replayed, booked once). ' +
+  'Each ticket write sends the `If-Match` of the answer before it; the tests check the money to the cent, the stock, the ' +
+  'invoice and the ticket\'s history.'
+const FOLDER_DESCRIPTIONS: Record<string, string> = { [WORKFLOW_FOLDER]: WORKFLOW_DESCRIPTION, [BILLING_FOLDER]: BILLING_DESCRIPTION }
 const folders = tagOrder.filter((name) => byTag.has(name)).map((name) => ({
   name,
-  description: name === WORKFLOW_FOLDER ? WORKFLOW_DESCRIPTION : tags.find((t) => t.name === name)?.description ?? '',
+  description: FOLDER_DESCRIPTIONS[name] ?? tags.find((t) => t.name === name)?.description ?? '',
   item: byTag.get(name) as Json[],
 }))
 const first = folders[0]?.item[0]?.id
@@ -665,6 +1008,21 @@ const VARIABLES: Array<[string, string, string]> = [
   ['vehicleId', '', 'Set by "Register a vehicle".'],
   ['workflowTicketId', '', 'Set by "Open an estimate" (Repair order workflow).'],
   ['workflowETag', '', 'The workflow ticket\'s latest ETag, sent back in If-Match.'],
+  ['billingCustomerId', '', 'Set before "Open an estimate for the paying customer" (Estimate to paid): the folder\'s own customer.'],
+  ['billingCustomerToken', '', 'Set before "Open an estimate for the paying customer": that customer\'s token, to approve with.'],
+  ['billingVehicleId', '', 'Set before "Open an estimate for the paying customer": their car.'],
+  ['billingPartId', '', 'Set before "Open an estimate for the paying customer": the folder\'s tracked part.'],
+  ['billingOnHand', '', 'Set before "Open an estimate for the paying customer": the tracked part\'s stock when counted.'],
+  ['billingSettings', '', 'Set before "Open an estimate for the paying customer": the shop\'s rates, as JSON.'],
+  ['billingTicketId', '', 'Set by "Open an estimate for the paying customer".'],
+  ['billingETag', '', 'The Estimate to paid ticket\'s latest ETag, sent back in If-Match.'],
+  ['billingTicket', '', 'Set by "Complete the oil change" (Estimate to paid): the completed ticket, as JSON.'],
+  ['billingInvoiceId', '', 'Set by "Invoice it" (Estimate to paid).'],
+  ['billingFirstAmount', '', 'Set by "Invoice it": the first partial payment.'],
+  ['billingRestAmount', '', 'Set by "Take a first partial payment": what is left to pay.'],
+  ['billingPaymentKey', '', 'Set before each payment of Estimate to paid; its retry sends it again.'],
+  ['billingFirstPayment', '', 'Set by "Take a first partial payment": its answer, to compare the retry with.'],
+  ['billingPaymentLocation', '', 'Set by "Take a first partial payment": its Location.'],
   ['idempotencyKey', '', 'Set before each request that is retried with the same Idempotency-Key.'],
   ['firstAnswer', '', 'The first answer of a request that is retried, to compare the replay with.'],
 ]
@@ -672,6 +1030,8 @@ const VARIABLES: Array<[string, string, string]> = [
 const stepName = (id: string): string => {
   const step = WORKFLOW.find((w) => w.id === id)
   if (step !== undefined) return `${step.name} (${WORKFLOW_FOLDER})`
+  const billing = BILLING.find((b) => b.id === id)
+  if (billing !== undefined) return `${billing.name} (${BILLING_FOLDER})`
   const retried = REPLAYED.find((r) => replayId(r) === id)
   if (retried !== undefined) return `${String(operations.get(retried)?.op.summary)}, retried with the same key (${operations.get(retried)?.tag})`
   return `${String(operations.get(id)?.op.summary)} (${operations.get(id)?.tag})`
