@@ -13,7 +13,19 @@ import { countStock } from '../src/db/stock.js'
 const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}@example.com`
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
-interface World { A: Account, M: Account, other: Account, ticket: number, vehicle: number, part: number, freePart: number }
+interface World {
+  A: Account, M: Account, other: Account, ticket: number, vehicle: number, part: number, freePart: number
+  /** Set by the setup of the cases that need one. */
+  laborLine?: number
+  invoice?: number
+}
+
+/** Posts with `token` and answers the JSON body; a refusal fails the setup. */
+async function post (app: FastifyInstance, token: string, url: string, payload?: Json): Promise<Json> {
+  const res = await app.inject({ method: 'POST', url, headers: bearer(token), ...(payload === undefined ? {} : { payload }) })
+  if (res.statusCode >= 300) throw new Error(`setup: POST ${url} answered ${res.statusCode}: ${res.body}`)
+  return res.json<Json>()
+}
 
 async function makeWorld (app: FastifyInstance): Promise<World> {
   const A = await customerAccount(app, 'Customer A')
@@ -64,6 +76,28 @@ const BODY_CASES: Record<string, BodyCase> = {
   },
   updateShopSettings: { token: (w) => w.M.token, body: () => ({ labor_rate: 120, parts_tax_rate: 0.0825, labor_tax_rate: 0 }) },
   refreshSession: { token: () => undefined, body: (w) => ({ refresh_token: w.A.refreshToken }) },
+  addTicketLabor: { token: (w) => w.M.token, params: (w) => ({ ticket_id: w.ticket }), body: (w) => ({ description: 'Bleed the brakes', hours: 1.5, rate: 120, mechanic_id: w.M.id }) },
+  updateTicketLabor: {
+    token: (w) => w.M.token,
+    params: (w) => ({ ticket_id: w.ticket, line_id: w.laborLine ?? 0 }),
+    setup: async (app, w) => {
+      const ticket = await post(app, w.M.token, `/service-tickets/${w.ticket}/labor`, { description: 'Bleed the brakes', hours: 1 })
+      w.laborLine = ((ticket.labor as Json[])[0] as { id: number }).id
+    },
+    body: () => ({ description: 'Bleed and flush the brakes', hours: 2 }),
+  },
+  recordInvoicePayment: {
+    token: (w) => w.M.token,
+    params: (w) => ({ invoice_id: w.invoice ?? 0 }),
+    headers: () => ({ 'idempotency-key': randomUUID() }),
+    setup: async (app, w) => {
+      await post(app, w.A.token, `/service-tickets/${w.ticket}/approval`, { decision: 'approve' })
+      await post(app, w.M.token, `/service-tickets/${w.ticket}/transitions`, { to: 'in_progress' })
+      await post(app, w.M.token, `/service-tickets/${w.ticket}/transitions`, { to: 'completed' })
+      w.invoice = (await post(app, w.M.token, `/service-tickets/${w.ticket}/invoice`)).id as number
+    },
+    body: () => ({ amount: 1, method: 'card', reference: 'Terminal 2' }),
+  },
 }
 
 /** Fields a client must never set: ids, roles, secrets, counters and timestamps are the server's. */
