@@ -3,6 +3,7 @@
 import type { components } from '../../generated/api.js'
 import type { InvoiceViewRow } from '../db/invoices.js'
 import { toMoney } from '../lib/money.js'
+import { toLaborLine, toPartLine } from './ticket-lines.js'
 
 export type Invoice = components['schemas']['Invoice']
 
@@ -23,21 +24,8 @@ export const toInvoice = (row: InvoiceViewRow): Invoice => ({
   },
   odometer_in: row.odometer_in,
   odometer_out: row.odometer_out,
-  parts: row.parts.map((p) => ({
-    part_id: p.part_id,
-    name: p.name,
-    price: toMoney(p.price),
-    quantity: p.quantity,
-    line_total: toMoney(p.line_total),
-  })),
-  labor: row.labor.map((l) => ({
-    id: l.id,
-    description: l.description,
-    hours: toMoney(l.hours),
-    rate: toMoney(l.rate),
-    line_total: toMoney(l.line_total),
-    mechanic_id: l.mechanic_id,
-  })),
+  parts: row.parts.map(toPartLine),
+  labor: row.labor.map(toLaborLine),
   parts_total: toMoney(row.parts_total),
   labor_total: toMoney(row.labor_total),
   parts_tax_rate: Number(row.parts_tax_rate),

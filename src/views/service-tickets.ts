@@ -4,6 +4,7 @@ import type { components } from '../../generated/api.js'
 import type { TicketViewRow } from '../db/service-tickets.js'
 import { ticketETag } from '../db/ticket-guard.js'
 import { toMoney } from '../lib/money.js'
+import { toLaborLine, toPartLine } from './ticket-lines.js'
 
 export type ServiceTicket = components['schemas']['ServiceTicket']
 
@@ -22,21 +23,8 @@ export const toServiceTicket = (row: TicketViewRow): ServiceTicket => ({
   authorized_at: row.authorized_at === null ? null : row.authorized_at.toISOString(),
   authorized_by: row.authorized_by_role === null || row.authorized_by_id === null ? null : { role: row.authorized_by_role, id: row.authorized_by_id },
   mechanics: row.mechanics.map((m) => ({ id: m.id, name: m.name })),
-  parts: row.parts.map((p) => ({
-    part_id: p.part_id,
-    name: p.name,
-    price: toMoney(p.price),
-    quantity: p.quantity,
-    line_total: toMoney(p.line_total),
-  })),
-  labor: row.labor.map((l) => ({
-    id: l.id,
-    description: l.description,
-    hours: Number(l.hours),
-    rate: toMoney(l.rate),
-    line_total: toMoney(l.line_total),
-    mechanic_id: l.mechanic_id,
-  })),
+  parts: row.parts.map(toPartLine),
+  labor: row.labor.map(toLaborLine),
   parts_total: toMoney(row.parts_total),
   labor_total: toMoney(row.labor_total),
   total: toMoney(row.total),
