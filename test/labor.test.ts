@@ -49,6 +49,13 @@ async function read (id: number): Promise<ServiceTicket> {
   return (await call('getServiceTicket', { method: 'GET', url: `/service-tickets/${id}`, headers: boss })).json<ServiceTicket>()
 }
 
+/** The ticket's current ETag, as a GET answers it. */
+const etagOf = async (id: number): Promise<string> =>
+  String((await call('getServiceTicket', { method: 'GET', url: `/service-tickets/${id}`, headers: boss })).headers.etag)
+
+/** A ticket's ETag at `version`: the digest part is whatever the answer carries. */
+const etagAt = (id: number, version: number) => new RegExp(`^"ticket-${id}-v${version}-[0-9a-f]{16}"$`)
+
 async function events (id: number): Promise<EventPage['data']> {
   return (await call('listTicketEvents', { method: 'GET', url: `/service-tickets/${id}/events?per_page=100`, headers: boss })).json<EventPage>().data
 }
@@ -68,7 +75,8 @@ t.test('POST labor: 201, Location of the line, the ticket with its money, the ne
   const after = res.json<ServiceTicket>()
   const line = lastLine(after)
   t.equal(res.headers.location, `/service-tickets/${ticket.id}/labor/${line.id}`)
-  t.equal(res.headers.etag, `"ticket-${ticket.id}-v2"`)
+  t.match(res.headers.etag, etagAt(ticket.id, 2))
+  t.equal(res.headers.etag, await etagOf(ticket.id), 'the next GET answers the same ETag')
   t.strictSame(after.labor, [{ id: line.id, description: 'Replace the front brake pads', hours: 1.5, rate: 120, line_total: 180, mechanic_id: mechanic.id }])
   t.match(after, { version: 2, parts_total: 0, labor_total: 180, total: 180, tax: 0, grand_total: 180 })
   t.strictSame(await read(ticket.id), after, 'the next GET answers the same ticket')
@@ -162,7 +170,7 @@ t.test('PUT labor: 200 ticket, rate and mechanic kept unless sent, mechanic_id n
   const line = lastLine((await addLabor(ticket.id, { description: 'Bleed brakes', hours: 1, rate: 80, mechanic_id: mechanic.id })).json<ServiceTicket>())
   const res = await updateLabor(ticket.id, line.id, { description: 'Bleed brakes and flush', hours: 1.25 })
   t.equal(res.statusCode, 200, res.body)
-  t.equal(res.headers.etag, `"ticket-${ticket.id}-v3"`)
+  t.match(res.headers.etag, etagAt(ticket.id, 3))
   t.strictSame(res.json<ServiceTicket>().labor, [{ id: line.id, description: 'Bleed brakes and flush', hours: 1.25, rate: 80, line_total: 100, mechanic_id: mechanic.id }])
   const cleared = await updateLabor(ticket.id, line.id, { description: 'Bleed brakes and flush', hours: 1.25, rate: 90, mechanic_id: null })
   t.match(cleared.json<ServiceTicket>(), { labor: [{ rate: 90, line_total: 112.5, mechanic_id: null }], labor_total: 112.5, total: 112.5, version: 4 })
@@ -184,7 +192,8 @@ t.test('DELETE labor: 204 with the new ETag, the line gone, the money back', asy
   const res = await removeLabor(ticket.id, line.id)
   t.equal(res.statusCode, 204)
   t.equal(res.body, '')
-  t.equal(res.headers.etag, `"ticket-${ticket.id}-v3"`)
+  t.match(res.headers.etag, etagAt(ticket.id, 3))
+  t.equal(res.headers.etag, await etagOf(ticket.id), 'the next GET answers the same ETag')
   t.match(await read(ticket.id), { labor: [], labor_total: 0, total: 0, version: 3 })
   t.match((await events(ticket.id)).at(-1), { type: 'labor_removed', data: { line_id: line.id, description: 'Align wheels', hours: 0.75, rate: 100, line_total: 75, mechanic_id: null } })
   t.equal((await removeLabor(ticket.id, line.id)).statusCode, 404, 'once')
@@ -259,17 +268,19 @@ t.test('a ticket holds at most 100 labor lines: the 101st gets 409', async (t) =
 
 t.test('If-Match on every labor write: stale → 412 and nothing changes, current → goes through', async (t) => {
   const ticket = await openTicket()
+  const stale = { ...boss, 'if-match': await etagOf(ticket.id) }
   const line = lastLine((await addLabor(ticket.id, { description: 'x', hours: 1 })).json<ServiceTicket>())
-  const stale = { ...boss, 'if-match': `"ticket-${ticket.id}-v1"` }
   t.equal((await addLabor(ticket.id, { description: 'y', hours: 1 }, stale)).statusCode, 412)
   t.equal((await updateLabor(ticket.id, line.id, { description: 'y', hours: 2 }, stale)).statusCode, 412)
   t.equal((await removeLabor(ticket.id, line.id, stale)).statusCode, 412)
   const unchanged = await read(ticket.id)
   t.match(unchanged, { version: 2, labor: [{ description: 'x', hours: 1 }] })
-  const current = (v: number) => ({ ...boss, 'if-match': `"ticket-${ticket.id}-v${v}"` })
-  t.equal((await addLabor(ticket.id, { description: 'y', hours: 1 }, current(2))).statusCode, 201)
-  t.equal((await updateLabor(ticket.id, line.id, { description: 'y', hours: 2 }, current(3))).statusCode, 200)
-  t.equal((await removeLabor(ticket.id, line.id, current(4))).statusCode, 204)
+  const current = (etag: unknown) => ({ ...boss, 'if-match': String(etag) })
+  const added = await addLabor(ticket.id, { description: 'y', hours: 1 }, current(await etagOf(ticket.id)))
+  t.equal(added.statusCode, 201)
+  const updated = await updateLabor(ticket.id, line.id, { description: 'y', hours: 2 }, current(added.headers.etag))
+  t.equal(updated.statusCode, 200)
+  t.equal((await removeLabor(ticket.id, line.id, current(updated.headers.etag))).statusCode, 204)
   t.same((await events(ticket.id)).map((e) => e.type), ['created', 'labor_added', 'labor_added', 'labor_updated', 'labor_removed'])
 })
 
@@ -379,7 +390,7 @@ t.test('concurrent labor adds on one ticket (PostgreSQL)', { skip: usingPostgres
 
   t.test('adds with the same If-Match: one wins, the rest get 412', async (t) => {
     const fresh = await openTicket()
-    const headers = { ...boss, 'if-match': `"ticket-${fresh.id}-v1"` }
+    const headers = { ...boss, 'if-match': await etagOf(fresh.id) }
     const racing = await Promise.all(Array.from({ length: 10 }, (_, i) => addLabor(fresh.id, { description: `Racer ${i}`, hours: 1 }, headers)))
     t.same(racing.map((r) => r.statusCode).sort(), [201, ...Array<number>(9).fill(412)])
     t.match(await read(fresh.id), { version: 2, labor: [{}] })

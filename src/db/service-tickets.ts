@@ -14,6 +14,7 @@ import { compiledOnce } from './compiled-once.js'
 import { byPlan, countedPage, filteredPage, listPage, type Page, type PagePlan, type PageWindow } from './paging.js'
 import { RowNotFound } from './pg-errors.js'
 import type { ActorRole, Database } from './schema.js'
+import { ticketETagOf } from './ticket-etag.js'
 import { PART_LINE_TOTAL, ticketMoney, type TicketTotals } from './ticket-totals.js'
 
 /** A labor line as the view carries it: amounts as exact decimal text. */
@@ -26,7 +27,8 @@ interface LaborLineView {
   mechanic_id: number | null
 }
 
-export interface TicketViewRow extends Omit<TicketTotals, 'parts_tax_rate' | 'labor_tax_rate'> {
+/** A ticket as the lists show it. */
+export interface TicketListRow extends Omit<TicketTotals, 'parts_tax_rate' | 'labor_tax_rate'> {
   id: number
   customer_id: number
   vehicle_id: number
@@ -46,6 +48,11 @@ export interface TicketViewRow extends Omit<TicketTotals, 'parts_tax_rate' | 'la
   mechanics: Array<{ id: number, name: string }>
   parts: Array<{ part_id: number, name: string, price: string, quantity: number, line_total: string }>
   labor: LaborLineView[]
+}
+
+/** A ticket as one ticket's answer shows it: with its ETag (ticket-etag.ts). */
+export interface TicketViewRow extends TicketListRow {
+  etag: string
 }
 
 /** The filters of the ticket lists; they combine (every one given must hold). */
@@ -201,7 +208,7 @@ const viewsOf = (db: Kysely<Database>, ids: AliasableExpression<{ id: number }>,
  * comes from a maintained count (row_counts, ticket_status_counts), and far pages are read from the
  * end. Any other filter counts its matches with the page.
  */
-export async function listTicketViews (db: Kysely<Database>, filter: TicketFilter, page: PageRequest): Promise<Page<TicketViewRow>> {
+export async function listTicketViews (db: Kysely<Database>, filter: TicketFilter, page: PageRequest): Promise<Page<TicketListRow>> {
   if (isEmpty(filter)) {
     return await listPage(db, 'service_tickets', page, async (plan) =>
       await viewsOf(db, db.selectFrom('service_tickets').select('id').$call(byPlan(plan)), plan), 'desc')
@@ -234,7 +241,7 @@ export async function listTicketViews (db: Kysely<Database>, filter: TicketFilte
  * A vehicle's history, newest service date first (ties: newest ticket first), on the index
  * (vehicle_id, service_date desc, id desc). `customerId` keeps only that customer's tickets.
  */
-export async function listVehicleTicketViews (db: Kysely<Database>, vehicleId: number, customerId: number | undefined, page: PageRequest): Promise<Page<TicketViewRow>> {
+export async function listVehicleTicketViews (db: Kysely<Database>, vehicleId: number, customerId: number | undefined, page: PageRequest): Promise<Page<TicketListRow>> {
   const matching = matchingTickets(db, { vehicleId, customerId })
   return await filteredPage(matching, page, async ({ limit, offset }) => {
     const pageIds = matching
@@ -251,8 +258,13 @@ export async function listVehicleTicketViews (db: Kysely<Database>, vehicleId: n
   })
 }
 
-/** The ticket view by id, compiled once: it answers every ticket read and write. */
-const ticketViewById = compiledOnce(['id'], (db: Kysely<Database>, { id }) => ticketViews(db).where('st.id', '=', id))
+/**
+ * The ticket view by id with its ETag, compiled once: it answers every ticket read and write. The
+ * lists carry no ETag, so only this query pays for it; it reuses the tax the view computed.
+ */
+const ticketViewById = compiledOnce(['id'], (db: Kysely<Database>, { id }) => ticketViews(db)
+  .select(ticketETagOf({ id: sql.ref('st.id'), version: sql.ref('st.version') }, sql.ref('money.tax')).as('etag'))
+  .where('st.id', '=', id))
 
 export async function findTicketView (db: Kysely<Database>, id: number): Promise<TicketViewRow | undefined> {
   const { rows } = await db.executeQuery(ticketViewById(db, { id }))

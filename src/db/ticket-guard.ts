@@ -13,6 +13,7 @@ import { RowNotFound } from './pg-errors.js'
 import type { ActorRole, Database } from './schema.js'
 import { StaleTicket, TicketLocked } from './ticket-errors.js'
 import type { TicketViewRow } from './service-tickets.js'
+import { ticketETagOf } from './ticket-etag.js'
 
 export interface Actor { role: ActorRole, id: number }
 
@@ -23,9 +24,6 @@ export type TicketEventType = 'created' | 'updated' | 'mechanics_changed' | 'par
   'labor_added' | 'labor_updated' | 'labor_removed' | 'approved' | 'declined' | 'status_changed' |
   'invoiced' | 'invoice_voided' | 'payment_received'
 
-/** A ticket's strong validator: its id and version, which every write raises by one. */
-export const ticketETag = (id: number, version: number): string => `"ticket-${id}-v${version}"`
-
 /**
  * RFC 9110 §13.1.1: `*` matches any current ticket, otherwise one of the listed tags must equal
  * the current one by strong comparison (a weak `W/` tag never matches).
@@ -35,15 +33,15 @@ function ifMatchHolds (header: string | undefined, current: string): boolean {
   return header.split(',').map((tag) => tag.trim()).some((tag) => tag === '*' || tag === current)
 }
 
-export function assertIfMatch (ticket: { id: number, version: number }, ifMatch: string | undefined): void {
-  const current = ticketETag(ticket.id, ticket.version)
-  if (!ifMatchHolds(ifMatch, current)) {
-    throw new StaleTicket(`Service ticket ${ticket.id} is at ${current}, which If-Match does not name; read it again.`)
+/** Refuses with 412 unless If-Match names the ticket's current ETag (ticket-etag.ts). */
+export function assertIfMatch (ticket: { id: number, etag: string }, ifMatch: string | undefined): void {
+  if (!ifMatchHolds(ifMatch, ticket.etag)) {
+    throw new StaleTicket(`Service ticket ${ticket.id} is at ${ticket.etag}, which If-Match does not name; read it again.`)
   }
 }
 
 /** What a write reads of the ticket under its lock. */
-export type LockedTicket = Pick<TicketViewRow, 'id' | 'customer_id' | 'vehicle_id' | 'vin' | 'service_date' | 'service_desc' | 'status' | 'version' | 'odometer_in' | 'odometer_out'>
+export type LockedTicket = Pick<TicketViewRow, 'id' | 'customer_id' | 'vehicle_id' | 'vin' | 'service_date' | 'service_desc' | 'status' | 'version' | 'odometer_in' | 'odometer_out' | 'etag'>
 
 /**
  * Locks the ticket row for the rest of the transaction (FOR UPDATE: concurrent writes and
@@ -54,6 +52,9 @@ export type LockedTicket = Pick<TicketViewRow, 'id' | 'customer_id' | 'vehicle_i
 export async function lockTicketForWrite (trx: Transaction<Database>, id: number, write: TicketWrite, ifMatch: string | undefined): Promise<LockedTicket> {
   const ticket = await trx.selectFrom('service_tickets')
     .select(['id', 'customer_id', 'vehicle_id', 'vin', 'service_date', 'service_desc', 'status', 'version', 'odometer_in', 'odometer_out'])
+    // The ETag in the statement that takes the lock: If-Match is compared with the ticket as this
+    // write finds it. (A price or rate change committed after this statement goes after the write.)
+    .select(ticketETagOf({ id: sql.ref('service_tickets.id'), version: sql.ref('service_tickets.version') }).as('etag'))
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst()
@@ -70,13 +71,25 @@ export async function appendEvent (trx: Kysely<Database>, ticketId: number, acto
     .execute()
 }
 
+/** Raises the version and sets updated_at; `returning` picks what comes back. */
+const raiseVersion = (trx: Kysely<Database>, ticketId: number) => trx.updateTable('service_tickets')
+  .set({ version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
+  .where('id', '=', ticketId)
+
 /** After a write under lockTicketForWrite: version + 1, updated_at, and the write's event. */
-export async function recordWrite (trx: Kysely<Database>, ticketId: number, actor: Actor, type: TicketEventType, data: Record<string, unknown>): Promise<number> {
-  const { version } = await trx.updateTable('service_tickets')
-    .set({ version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
-    .where('id', '=', ticketId)
-    .returning('version')
+export async function recordWrite (trx: Kysely<Database>, ticketId: number, actor: Actor, type: TicketEventType, data: Record<string, unknown>): Promise<void> {
+  await raiseVersion(trx, ticketId).execute()
+  await appendEvent(trx, ticketId, actor, type, data)
+}
+
+/**
+ * recordWrite for a write that answers no ticket view (204): the ticket's new ETag comes back
+ * from the update itself, computed on the state this transaction has written.
+ */
+export async function recordWriteForETag (trx: Kysely<Database>, ticketId: number, actor: Actor, type: TicketEventType, data: Record<string, unknown>): Promise<string> {
+  const { etag } = await raiseVersion(trx, ticketId)
+    .returning(ticketETagOf({ id: sql.ref('service_tickets.id'), version: sql.ref('service_tickets.version') }).as('etag'))
     .executeTakeFirstOrThrow()
   await appendEvent(trx, ticketId, actor, type, data)
-  return version
+  return etag
 }

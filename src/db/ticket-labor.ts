@@ -5,7 +5,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { toNumeric } from '../lib/money.js'
 import { viewOf, type TicketViewRow } from './service-tickets.js'
-import { lockTicketForWrite, recordWrite, type WriteContext } from './ticket-guard.js'
+import { lockTicketForWrite, recordWrite, recordWriteForETag, type WriteContext } from './ticket-guard.js'
 import { throwUnknownReferences, unknownIds } from './pg-errors.js'
 import type { Database, TicketLaborLineTable } from './schema.js'
 import { TicketFull } from './ticket-errors.js'
@@ -119,8 +119,8 @@ export async function updateTicketLabor (db: Kysely<Database>, ticketId: number,
   })
 }
 
-/** Takes a labor line off a ticket and returns the ticket's new version; undefined (and nothing written) when the line is not on it. */
-export async function removeTicketLabor (db: Kysely<Database>, ticketId: number, lineId: number, context: WriteContext): Promise<number | undefined> {
+/** Takes a labor line off a ticket and returns the ticket's new ETag; undefined (and nothing written) when the line is not on it. */
+export async function removeTicketLabor (db: Kysely<Database>, ticketId: number, lineId: number, context: WriteContext): Promise<string | undefined> {
   return await inTransaction(db, async (trx) => {
     await lockTicketForWrite(trx, ticketId, 'lines', context.ifMatch)
     const removed = await trx.deleteFrom('ticket_labor_lines')
@@ -129,6 +129,6 @@ export async function removeTicketLabor (db: Kysely<Database>, ticketId: number,
       .returning(COLUMNS)
       .executeTakeFirst()
     if (removed === undefined) return undefined
-    return await recordWrite(trx, ticketId, context.actor, 'labor_removed', eventLine(removed))
+    return await recordWriteForETag(trx, ticketId, context.actor, 'labor_removed', eventLine(removed))
   })
 }

@@ -5,7 +5,7 @@
 // the same transaction (ticket-stock.ts).
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { viewOf, type TicketViewRow } from './service-tickets.js'
-import { lockTicketForWrite, recordWrite, type WriteContext } from './ticket-guard.js'
+import { lockTicketForWrite, recordWrite, recordWriteForETag, type WriteContext } from './ticket-guard.js'
 import { throwUnknownReferences, unknownIds } from './pg-errors.js'
 import type { Database } from './schema.js'
 import { InvalidTicketValue, TicketFull } from './ticket-errors.js'
@@ -142,9 +142,9 @@ export async function addTicketPart (db: Kysely<Database>, ticketId: number, par
 
 /**
  * Takes a part line off a ticket, giving back the stock it took, and returns the ticket's new
- * version; undefined (and nothing written) when the part is not on it.
+ * ETag; undefined (and nothing written) when the part is not on it.
  */
-export async function removeTicketPart (db: Kysely<Database>, ticketId: number, partId: number, context: WriteContext): Promise<number | undefined> {
+export async function removeTicketPart (db: Kysely<Database>, ticketId: number, partId: number, context: WriteContext): Promise<string | undefined> {
   return await db.transaction().execute(async (trx) => {
     await lockTicketForWrite(trx, ticketId, 'lines', context.ifMatch)
     // The part's inventory row before the line and the stock row (the lock order of ticket-stock.ts).
@@ -156,6 +156,6 @@ export async function removeTicketPart (db: Kysely<Database>, ticketId: number, 
       .executeTakeFirst()
     if (removed === undefined) return undefined
     await returnLine(trx, ticketId, partId, removed.stock_taken, context.actor)
-    return await recordWrite(trx, ticketId, context.actor, 'part_removed', { part_id: partId, quantity: removed.quantity })
+    return await recordWriteForETag(trx, ticketId, context.actor, 'part_removed', { part_id: partId, quantity: removed.quantity })
   })
 }

@@ -1,14 +1,17 @@
 // Status changes: transitions and approvals. Each is ONE conditional update,
 //   UPDATE service_tickets SET status = $to, version = version + 1 … WHERE id = $id AND status = $from AND version = $seen
+//   … AND etag = $seen_etag
 // decided on what was read just before. No row back means another write committed in between
-// (a transition, or a line write, which raises the version): the decision is taken again on the
-// new state, so two concurrent transitions from one status give one success and one 409, never two.
-// The version in the condition also pins the total that the reauthorization check and an
-// approval's authorized_total were computed from. Cancelling (a transition or a decline) gives
-// the lines' stock back in the same transaction.
+// (a transition, or a line write, which raises the version), or a price or tax rate changed the
+// ticket's ETag (ticket-etag.ts): the decision is taken again on the new state, so two concurrent
+// transitions from one status give one success and one 409, never two. The ETag in the condition
+// also pins the total that the reauthorization check and an approval's authorized_total were
+// computed from, and If-Match is held against the ETag the update itself sees. Cancelling (a
+// transition or a decline) gives the lines' stock back in the same transaction.
 import { sql, type Kysely } from 'kysely'
 import { APPROVE_FROM, canTransition, DECLINE_FROM, TRANSITIONS, type TicketStatus } from '../lib/ticket-workflow.js'
 import { viewOf, type TicketViewRow } from './service-tickets.js'
+import { ticketETagOf } from './ticket-etag.js'
 import { appendEvent, assertIfMatch, type WriteContext } from './ticket-guard.js'
 import { RowNotFound } from './pg-errors.js'
 import type { Database } from './schema.js'
@@ -24,6 +27,7 @@ interface TicketState {
   customer_id: number
   status: TicketStatus
   version: number
+  etag: string
   /** parts_total + labor_total (ticket-totals.ts). */
   total: string
   authorized_total: string | null
@@ -39,6 +43,7 @@ async function readState (trx: Kysely<Database>, id: number): Promise<TicketStat
     .select([
       sql<string>`${ticketTotal}::text`.as('total'),
       sql<boolean>`${ticketTotal} > coalesce(st.authorized_total, 0)`.as('exceeds_authorization'),
+      ticketETagOf({ id: sql.ref('st.id'), version: sql.ref('st.version') }).as('etag'),
     ])
     .where('st.id', '=', id)
     .executeTakeFirst()
@@ -77,6 +82,7 @@ async function changeStatus (db: Kysely<Database>, id: number, context: WriteCon
         .where('id', '=', id)
         .where('status', '=', state.status)
         .where('version', '=', state.version)
+        .where(ticketETagOf({ id: sql.ref('service_tickets.id'), version: sql.ref('service_tickets.version') }), '=', state.etag)
         .returning('id')
         .executeTakeFirst()
       if (updated === undefined) return undefined

@@ -63,6 +63,10 @@ export function ticketMoney (partsTotal: Expression<string | null>, laborTotal: 
   )`
 }
 
+/** A ticket's tax at the shop's current rates, as exact decimal text: the `tax` of its view. */
+export const ticketTaxOf = (ticketId: Expression<number>): RawBuilder<string> =>
+  sql<string>`(select money.tax from ${ticketMoney(partsTotalOf(ticketId), laborTotalOf(ticketId))} as money)`
+
 /**
  * A ticket's amounts now, or undefined when there is no such ticket. Inside a transaction that
  * locked the ticket (lockTicketForWrite), they hold until it commits.

@@ -4,7 +4,6 @@
 // here. Every write answers the ticket's new ETag; the status workflow is in ticket-workflow.ts.
 import type { Handlers } from '../../generated/handlers.js'
 import { findTicketView, listTicketViews, type TicketFilter } from '../db/service-tickets.js'
-import { ticketETag } from '../db/ticket-guard.js'
 import { addTicketLabor, removeTicketLabor, updateTicketLabor } from '../db/ticket-labor.js'
 import { addTicketPart, editTicketMechanics, removeTicketPart } from '../db/ticket-lines.js'
 import { deleteTicket, insertTicket, updateTicket } from '../db/ticket-writes.js'
@@ -51,7 +50,7 @@ export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
     async getServiceTicket (req) {
       const id = req.params.ticket_id
       const row = found(visibleTo(req, await findTicketView(db, id)), 'service ticket', id)
-      const etag = ticketETag(row.id, row.version)
+      const { etag } = row
       if (matchesIfNoneMatch(ifNoneMatch(req), etag, true)) return { status: 304, headers: { etag } }
       return ticketReply(200, row)
     },
@@ -79,9 +78,9 @@ export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
     async removeTicketPart (req) {
       const id = req.params.ticket_id
       const partId = req.params.part_id
-      const version = await removeTicketPart(db, id, partId, writeContext(req))
-      if (version === undefined) throw new HttpProblem(404, 'Not Found', `Part ${partId} is not on service ticket ${id}.`)
-      return { status: 204, headers: { etag: ticketETag(id, version) } }
+      const etag = await removeTicketPart(db, id, partId, writeContext(req))
+      if (etag === undefined) throw new HttpProblem(404, 'Not Found', `Part ${partId} is not on service ticket ${id}.`)
+      return { status: 204, headers: { etag } }
     },
 
     async addTicketLabor (req, _reply, trx) {
@@ -102,9 +101,9 @@ export function serviceTicketHandlers ({ db }: Deps): ServiceTicketHandlers {
 
     async removeTicketLabor (req) {
       const { ticket_id: id, line_id: lineId } = req.params
-      const version = await removeTicketLabor(db, id, lineId, writeContext(req))
-      if (version === undefined) throw laborLineNotFound(id, lineId)
-      return { status: 204, headers: { etag: ticketETag(id, version) } }
+      const etag = await removeTicketLabor(db, id, lineId, writeContext(req))
+      if (etag === undefined) throw laborLineNotFound(id, lineId)
+      return { status: 204, headers: { etag } }
     },
 
     async listMyCustomerTickets (req) {

@@ -1,14 +1,13 @@
 // Ticket views as the API shows them. The database computed every amount on numeric and sent it
 // as text; converting each exact two-decimal string once is the only float step money takes.
 import type { components } from '../../generated/api.js'
-import type { TicketViewRow } from '../db/service-tickets.js'
-import { ticketETag } from '../db/ticket-guard.js'
+import type { TicketListRow, TicketViewRow } from '../db/service-tickets.js'
 import { toMoney } from '../lib/money.js'
 import { toLaborLine, toPartLine } from './ticket-lines.js'
 
 export type ServiceTicket = components['schemas']['ServiceTicket']
 
-export const toServiceTicket = (row: TicketViewRow): ServiceTicket => ({
+export const toServiceTicket = (row: TicketListRow): ServiceTicket => ({
   id: row.id,
   customer_id: row.customer_id,
   vehicle_id: row.vehicle_id,
@@ -36,4 +35,4 @@ export const toServiceTicket = (row: TicketViewRow): ServiceTicket => ({
 
 /** A ticket answer of a write or a read: the view and its ETag. */
 export const ticketReply = <S extends 200 | 201>(status: S, row: TicketViewRow) =>
-  ({ status, body: toServiceTicket(row), headers: { etag: ticketETag(row.id, row.version) } })
+  ({ status, body: toServiceTicket(row), headers: { etag: row.etag } })
