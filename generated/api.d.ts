@@ -1224,7 +1224,7 @@ export interface components {
             vehicle_id: components["schemas"]["Id"];
             vin: components["schemas"]["Vin"];
             status: components["schemas"]["TicketStatus"];
-            /** @description Starts at 1 and grows by exactly 1 with every successful write to the ticket; the `ETag` names it. */
+            /** @description Starts at 1 and grows by exactly 1 with every successful write to the ticket (a price or tax rate change is not one); the `ETag` names it. */
             version: number;
             /** @description The odometer when the vehicle came in, or null. */
             odometer_in: number | null;
@@ -2117,7 +2117,7 @@ export interface components {
         RateLimitRemaining: number;
         /** @description Seconds until the window resets. */
         RateLimitReset: number;
-        /** @description The ticket's strong validator, which changes with every write to it (it names its `version`); send it back in `If-Match` or `If-None-Match`. */
+        /** @description The ticket's strong validator: it names its `version` and a digest of the prices, names and tax the ticket shows, so it changes with every write to the ticket and whenever a price, a tax rate or a name it shows changes. Opaque: send it back as it came, in `If-Match` or `If-None-Match`. */
         TicketETag: string;
     };
     pathItems: never;

@@ -69,7 +69,8 @@ export const ticketTaxOf = (ticketId: Expression<number>): RawBuilder<string> =>
 
 /**
  * A ticket's amounts now, or undefined when there is no such ticket. Inside a transaction that
- * locked the ticket (lockTicketForWrite), they hold until it commits.
+ * locked the ticket (lockTicketForWrite) its lines hold until it commits; the prices and tax rates
+ * they are computed at do not, as changing those is no write to the ticket.
  */
 export async function readTicketTotals (db: Kysely<Database>, ticketId: number): Promise<TicketTotals | undefined> {
   return await db.selectFrom('service_tickets as st')
