@@ -17,6 +17,7 @@ import { byPlan, filteredPage, listPage, type Page, type PageWindow } from './pa
 import { RowNotFound } from './pg-errors.js'
 import type { Database, InvoiceCustomer, InvoiceLaborLine, InvoicePartLine, InvoiceStatus, InvoiceVehicle, PaymentMethod } from './schema.js'
 import { appendEvent, assertIfMatch, type Actor, type TicketEventType, type WriteContext } from './ticket-guard.js'
+import { ticketETagOf } from './ticket-etag.js'
 import { viewOf } from './service-tickets.js'
 import { IllegalTransition } from './ticket-errors.js'
 import { listLaborLines } from './ticket-labor.js'
@@ -154,12 +155,16 @@ interface LockedTicket {
   version: number
   odometer_in: number | null
   odometer_out: number | null
+  etag: string
 }
 
-/** Locks the ticket row for the rest of the transaction; undefined when there is none. */
+const currentETag = () => ticketETagOf({ id: sql.ref('service_tickets.id'), version: sql.ref('service_tickets.version') })
+
+/** Locks the ticket row for the rest of the transaction, with its ETag; undefined when there is none. */
 async function lockTicket (trx: Transaction<Database>, id: number): Promise<LockedTicket | undefined> {
   return await trx.selectFrom('service_tickets')
     .select(['id', 'customer_id', 'vehicle_id', 'status', 'version', 'odometer_in', 'odometer_out'])
+    .select(currentETag().as('etag'))
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst()
@@ -167,27 +172,27 @@ async function lockTicket (trx: Transaction<Database>, id: number): Promise<Lock
 
 /**
  * Moves a ticket the caller has locked from `from` to `to` (they may be equal), raises its version and
- * appends the write's event; returns the new version.
+ * appends the write's event; returns the ticket's new ETag.
  */
-async function writeTicket (trx: Kysely<Database>, id: number, from: TicketStatus, to: TicketStatus, actor: Actor, type: TicketEventType, data: Record<string, unknown>): Promise<number> {
+async function writeTicket (trx: Kysely<Database>, id: number, from: TicketStatus, to: TicketStatus, actor: Actor, type: TicketEventType, data: Record<string, unknown>): Promise<string> {
   const row = await trx.updateTable('service_tickets')
     .set({ status: to, version: sql<number>`version + 1`, updated_at: sql<Date>`now()` })
     .where('id', '=', id)
     .where('status', '=', from)
-    .returning('version')
+    .returning(currentETag().as('etag'))
     .executeTakeFirst()
   // The ticket is locked and an open invoice keeps it invoiced: anything else is a broken invariant.
   if (row === undefined) throw new Error(`service ticket ${id} is not ${from} as its invoice says`)
   await appendEvent(trx, id, actor, type, data)
-  return row.version
+  return row.etag
 }
 
 /**
  * Issues the next invoice for a completed ticket, in `trx`: the ticket becomes invoiced (paid when
  * the total is 0) with its version raised and an `invoiced` event. Returns the invoice and the
- * ticket's new version.
+ * ticket's new ETag.
  */
-export async function issueInvoice (trx: Transaction<Database>, ticketId: number, context: WriteContext): Promise<{ invoice: InvoiceViewRow, version: number }> {
+export async function issueInvoice (trx: Transaction<Database>, ticketId: number, context: WriteContext): Promise<{ invoice: InvoiceViewRow, etag: string }> {
   const ticket = await lockTicket(trx, ticketId)
   if (ticket === undefined) throw new RowNotFound('service ticket', ticketId)
   assertIfMatch(ticket, context.ifMatch)
@@ -223,9 +228,9 @@ export async function issueInvoice (trx: Transaction<Database>, ticketId: number
     amount_paid: paid ? bill.total : '0',
   }).returning('id').executeTakeFirstOrThrow()
   const to: TicketStatus = paid ? 'paid' : 'invoiced'
-  const version = await writeTicket(trx, ticketId, 'completed', to, context.actor, 'invoiced',
+  const etag = await writeTicket(trx, ticketId, 'completed', to, context.actor, 'invoiced',
     { from: 'completed', to, invoice_id: id, number, total: Number(bill.total) })
-  return { invoice: await invoiceOf(trx, id), version }
+  return { invoice: await invoiceOf(trx, id), etag }
 }
 
 /** Locks the invoice's ticket and names it; undefined when there is no such invoice. */

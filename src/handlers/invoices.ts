@@ -4,7 +4,6 @@
 import type { Handlers } from '../../generated/handlers.js'
 import { findInvoice, issueInvoice, listInvoices, recordPayment, voidInvoice, type InvoiceFilter } from '../db/invoices.js'
 import type { InvoiceStatus } from '../db/schema.js'
-import { ticketETag } from '../db/ticket-guard.js'
 import { found } from '../errors.js'
 import { toNumeric } from '../lib/money.js'
 import { listAnswer } from '../lib/pagination.js'
@@ -26,8 +25,8 @@ export function invoiceHandlers ({ db }: Deps): InvoiceHandlers {
   return {
     async issueInvoice (req, _reply, trx) {
       const ticketId = req.params.ticket_id
-      const { invoice, version } = await issueInvoice(trx, ticketId, writeContext(req))
-      return { status: 201, body: toInvoice(invoice), headers: { location: invoicePath(invoice.id), etag: ticketETag(ticketId, version) } }
+      const { invoice, etag } = await issueInvoice(trx, ticketId, writeContext(req))
+      return { status: 201, body: toInvoice(invoice), headers: { location: invoicePath(invoice.id), etag } }
     },
 
     async listInvoices (req) {
