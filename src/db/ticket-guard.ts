@@ -28,20 +28,24 @@ export type TicketEventType = 'created' | 'updated' | 'mechanics_changed' | 'par
  * RFC 9110 §13.1.1: `*` matches any current ticket, otherwise one of the listed tags must equal
  * the current one by strong comparison (a weak `W/` tag never matches).
  */
-function ifMatchHolds (header: string | undefined, current: string): boolean {
-  if (header === undefined) return true
+function ifMatchHolds (header: string, current: string): boolean {
   return header.split(',').map((tag) => tag.trim()).some((tag) => tag === '*' || tag === current)
 }
 
-/** Refuses with 412 unless If-Match names the ticket's current ETag (ticket-etag.ts). */
-export function assertIfMatch (ticket: { id: number, etag: string }, ifMatch: string | undefined): void {
+/**
+ * Refuses with 412 unless If-Match names the ticket's current ETag (ticket-etag.ts). Only a
+ * conditional write needs the ETag read.
+ */
+export function assertIfMatch (ticket: { id: number, etag?: string | undefined }, ifMatch: string | undefined): void {
+  if (ifMatch === undefined) return
+  if (ticket.etag === undefined) throw new Error(`service ticket ${ticket.id}: If-Match came but its ETag was not read`)
   if (!ifMatchHolds(ifMatch, ticket.etag)) {
     throw new StaleTicket(`Service ticket ${ticket.id} is at ${ticket.etag}, which If-Match does not name; read it again.`)
   }
 }
 
 /** What a write reads of the ticket under its lock. */
-export type LockedTicket = Pick<TicketViewRow, 'id' | 'customer_id' | 'vehicle_id' | 'vin' | 'service_date' | 'service_desc' | 'status' | 'version' | 'odometer_in' | 'odometer_out' | 'etag'>
+export type LockedTicket = Pick<TicketViewRow, 'id' | 'customer_id' | 'vehicle_id' | 'vin' | 'service_date' | 'service_desc' | 'status' | 'version' | 'odometer_in' | 'odometer_out'>
 
 /**
  * Locks the ticket row for the rest of the transaction (FOR UPDATE: concurrent writes and
@@ -53,8 +57,9 @@ export async function lockTicketForWrite (trx: Transaction<Database>, id: number
   const ticket = await trx.selectFrom('service_tickets')
     .select(['id', 'customer_id', 'vehicle_id', 'vin', 'service_date', 'service_desc', 'status', 'version', 'odometer_in', 'odometer_out'])
     // The ETag in the statement that takes the lock: If-Match is compared with the ticket as this
-    // write finds it. (A price or rate change committed after this statement goes after the write.)
-    .select(ticketETagOf({ id: sql.ref('service_tickets.id'), version: sql.ref('service_tickets.version') }).as('etag'))
+    // write finds it (a price or rate change committed after this statement goes after the write).
+    // An unconditional write does not pay for it.
+    .$if(ifMatch !== undefined, (qb) => qb.select(ticketETagOf({ id: sql.ref('service_tickets.id'), version: sql.ref('service_tickets.version') }).as('etag')))
     .where('id', '=', id)
     .forUpdate()
     .executeTakeFirst()
