@@ -276,6 +276,20 @@ t.test('a price, tax rate or name change moves the ETag, not the version', async
   t.equal(removed.headers.etag, (await get()).headers.etag, 'a 204 answers the ETag of the state after it')
 })
 
+t.test('deleting the mechanic of a labor line moves the ETag: the line loses its mechanic', async (t) => {
+  const fitter = await createMechanic(app, { name: 'Labor Only' })
+  const ticket = await openTicket()
+  const added = await call('addTicketLabor', { method: 'POST', url: `/service-tickets/${ticket.id}/labor`, headers: boss, payload: { description: 'Fit the rotors', hours: 1, mechanic_id: fitter.id } })
+  t.equal(added.statusCode, 201, added.body)
+  const before = await call('getServiceTicket', { method: 'GET', url: `/service-tickets/${ticket.id}`, headers: boss })
+  t.match(before.json<ServiceTicket>(), { labor: [{ mechanic_id: fitter.id }] })
+  t.equal((await call('deleteMechanic', { method: 'DELETE', url: `/mechanics/${fitter.id}`, headers: boss })).statusCode, 204)
+  const after = await call('getServiceTicket', { method: 'GET', url: `/service-tickets/${ticket.id}`, headers: { ...boss, 'if-none-match': String(before.headers.etag) } })
+  t.equal(after.statusCode, 200, 'no 304 with the ETag from before')
+  t.match(after.json<ServiceTicket>(), { version: before.json<ServiceTicket>().version, labor: [{ mechanic_id: null }] })
+  t.not(after.headers.etag, before.headers.etag)
+})
+
 t.test('the history: one event per successful write, with the actor, oldest first', async (t) => {
   const ticket = await openTicket()
   await call('addTicketPart', { method: 'POST', url: `/service-tickets/${ticket.id}/parts`, headers: boss, payload: { part_id: partId, quantity: 2 } })
