@@ -9,7 +9,7 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import fc from 'fast-check'
 import t from 'tap'
-import { type Account, buildTestApp, changedTables, customerAccount, expectContract, headerText, invalid, type Invalid, invalidParameter, type Json, laborLine, mechanicAccount, type Operation, operations, part, type Role, snapshot, ticket, valid } from './helpers.js'
+import { type Account, buildTestApp, changedTables, customerAccount, expectContract, headerText, invalid, type Invalid, invalidParameter, type Json, laborLine, mechanicAccount, newSession, type Operation, operations, part, type Role, snapshot, ticket, valid } from './helpers.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25)
 const SEED = process.env.FUZZ_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED)
@@ -148,7 +148,7 @@ t.test('fuzz every operation from the contract', async (t) => {
     const roles: Array<Role | 'public'> = op.access === 'public' ? ['public'] : op.access
     for (const role of roles) {
       // Logging out ends the session it is sent with: a session of its own, so the callers stay logged in.
-      const token = role === 'public' ? undefined : op.id === 'endSession' ? (await app.sessions.start(role, caller[role].id)).token : caller[role].token
+      const token = role === 'public' ? undefined : op.id === 'endSession' ? (await newSession(app, role, caller[role].id)).token : caller[role].token
       for (const mode of ['valid', 'invalid'] as const) {
         const arb = requests(op, mode, token)
         if (arb === undefined) continue // nothing in the request to break (no parameters, no body)

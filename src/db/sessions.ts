@@ -9,19 +9,33 @@ type SessionRole = 'customer' | 'mechanic'
 export interface SessionAccount { role: SessionRole, id: number }
 
 const ACCOUNT_COLUMN = { customer: 'customer_id', mechanic: 'mechanic_id' } as const
+const ACCOUNT_TABLE = { customer: 'customers', mechanic: 'mechanics' } as const
 
 /** `now() + ttl`, computed by the database so every instance's clock agrees with the sweeper's. */
 const inSeconds = (seconds: number) => sql<Date>`now() + make_interval(secs => ${seconds})`
 
-/** Starts a session for an account with its first refresh token; both or neither are written. */
-export async function insertSession (db: Kysely<Database>, id: string, account: SessionAccount, tokenHash: string, ttlSeconds: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+/**
+ * Starts a session for an account with its first refresh token; both or neither are written. The
+ * account must still have the password hash the login verified, and its row is share-locked until
+ * the session is in: a delete or a password change, which lock the row before ending the account's
+ * sessions (deleteAccountSessions), either waits for this session and ends it too, or goes first,
+ * and then this login is refused (false) instead of opening a session nobody would end.
+ */
+export async function insertSession (db: Kysely<Database>, id: string, account: SessionAccount, verifiedHash: string, tokenHash: string, ttlSeconds: number): Promise<boolean> {
+  return await db.transaction().execute(async (trx) => {
+    const unchanged = await trx.selectFrom(ACCOUNT_TABLE[account.role]).select('id')
+      .where('id', '=', account.id)
+      .where('password_hash', '=', verifiedHash)
+      .forShare()
+      .executeTakeFirst()
+    if (unchanged === undefined) return false
     await trx.insertInto('sessions')
       .values({ id, [ACCOUNT_COLUMN[account.role]]: account.id, expires_at: inSeconds(ttlSeconds) })
       .execute()
     await trx.insertInto('refresh_tokens')
       .values({ token_hash: tokenHash, session_id: id, expires_at: inSeconds(ttlSeconds) })
       .execute()
+    return true
   })
 }
 
@@ -80,6 +94,9 @@ export async function deleteSession (db: Kysely<Database>, id: string): Promise<
 
 /** Ends every session of an account except `keep` (when given); returns the ended sessions' ids. */
 export async function deleteAccountSessions (db: Kysely<Database>, account: SessionAccount, keep?: string): Promise<string[]> {
+  // The account row first: a login opening a session holds it share-locked (insertSession), so its
+  // session is either in before this delete looks, or refused after this transaction commits.
+  await db.selectFrom(ACCOUNT_TABLE[account.role]).select('id').where('id', '=', account.id).forUpdate().execute()
   let query = db.deleteFrom('sessions').where(ACCOUNT_COLUMN[account.role], '=', account.id)
   if (keep !== undefined) query = query.where('id', '<>', keep)
   const rows = await query.returning('id').execute()

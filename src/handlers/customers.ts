@@ -14,7 +14,7 @@ import { listAnswer } from '../lib/pagination.js'
 import { callerId, callerSession } from '../plugins/auth.js'
 import { toCustomer } from '../views/customers.js'
 import { hashIfGiven, type Deps } from './deps.js'
-import { authenticate } from './login.js'
+import { logIn } from './login.js'
 import { writeEndingSessions } from './sessions.js'
 
 type CustomerHandlers = Pick<Handlers,
@@ -44,8 +44,7 @@ export function customerHandlers (deps: Deps): CustomerHandlers {
     },
 
     async loginCustomer (req) {
-      const id = await authenticate({ db, passwords }, 'customer', req.body, req.log)
-      return { status: 200, body: await sessions.start('customer', id) }
+      return { status: 200, body: await logIn({ db, passwords, sessions }, 'customer', req.body, req.log) }
     },
 
     async listCustomers (req) {

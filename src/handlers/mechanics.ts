@@ -15,7 +15,7 @@ import { listAnswer } from '../lib/pagination.js'
 import { toMechanic, toRankedMechanic } from '../views/mechanics.js'
 import { hashIfGiven, type Deps } from './deps.js'
 import { callerId, callerSession } from '../plugins/auth.js'
-import { authenticate } from './login.js'
+import { logIn } from './login.js'
 import { writeEndingSessions } from './sessions.js'
 
 type MechanicHandlers = Pick<Handlers,
@@ -35,8 +35,7 @@ export function mechanicHandlers (deps: Deps): MechanicHandlers {
     },
 
     async loginMechanic (req) {
-      const id = await authenticate({ db, passwords }, 'mechanic', req.body, req.log)
-      return { status: 200, body: await sessions.start('mechanic', id) }
+      return { status: 200, body: await logIn({ db, passwords, sessions }, 'mechanic', req.body, req.log) }
     },
 
     async listMechanics (req) {

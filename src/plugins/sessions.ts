@@ -27,8 +27,12 @@ declare module 'fastify' {
 }
 
 export interface Sessions {
-  /** Starts a session for an account that has just proved who it is: the login answer. */
-  start: (role: Role, id: number) => Promise<Token>
+  /**
+   * Starts a session for an account that has just proved who it is with the password whose hash
+   * was `verifiedHash`: the login answer. Undefined when the account was deleted or its password
+   * changed since (the login is then refused).
+   */
+  start: (role: Role, id: number, verifiedHash: string) => Promise<Token | undefined>
   /**
    * Spends a refresh token for the session's next pair. A token spent before ends its session;
    * `reused` says so. Undefined token: the refresh is refused (401).
@@ -134,10 +138,10 @@ function createSessions (app: FastifyInstance, db: Kysely<Database>, redis: Redi
   }
 
   return {
-    async start (role, id) {
+    async start (role, id, verifiedHash) {
       const sessionId = randomUUID()
       const refreshToken = newRefreshToken()
-      await insertSession(db, sessionId, { role, id }, digest(refreshToken), ttl)
+      if (!await insertSession(db, sessionId, { role, id }, verifiedHash, digest(refreshToken), ttl)) return undefined
       return { ...app.issueToken(role, id, sessionId), refresh_token: refreshToken, refresh_expires_in: ttl }
     },
 

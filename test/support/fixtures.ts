@@ -20,17 +20,24 @@ const tag = (): string => randomUUID().slice(0, 8)
 
 export interface Account { id: number, email: string, password: string, token: string, refreshToken: string }
 
+/** A new session of the account, as its login would open it (with the fixtures' password hash). */
+export async function newSession (app: FastifyInstance, role: 'customer' | 'mechanic', id: number): Promise<{ token: string, refresh_token: string }> {
+  const session = await app.sessions.start(role, id, await passwordHash())
+  if (session === undefined) throw new Error(`no session for ${role} ${id}: the account is gone or has another password`)
+  return session
+}
+
 export async function customerAccount (app: FastifyInstance, name = 'Fixture Customer'): Promise<Account> {
   const email = `customer-${tag()}@example.com`
   const row = await insertCustomer(app.db, { name, email, phone: '+1 555 0100', password_hash: await passwordHash() })
-  const { token, refresh_token: refreshToken } = await app.sessions.start('customer', row.id)
+  const { token, refresh_token: refreshToken } = await newSession(app, 'customer', row.id)
   return { id: row.id, email, password: FIXTURE_PASSWORD, token, refreshToken }
 }
 
 export async function mechanicAccount (app: FastifyInstance, name = 'Fixture Mechanic'): Promise<Account> {
   const email = `mechanic-${tag()}@example.com`
   const row = await insertMechanic(app.db, { name, email, phone: '+1 555 0200', salary: 50000, password_hash: await passwordHash() })
-  const { token, refresh_token: refreshToken } = await app.sessions.start('mechanic', row.id)
+  const { token, refresh_token: refreshToken } = await newSession(app, 'mechanic', row.id)
   return { id: row.id, email, password: FIXTURE_PASSWORD, token, refreshToken }
 }
 
