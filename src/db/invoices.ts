@@ -20,8 +20,6 @@ import { appendEvent, assertIfMatch, type Actor, type TicketEventType, type Writ
 import { ticketETagOf } from './ticket-etag.js'
 import { viewOf } from './service-tickets.js'
 import { IllegalTransition } from './ticket-errors.js'
-import { listLaborLines } from './ticket-labor.js'
-import { readTicketTotals } from './ticket-totals.js'
 
 export interface InvoiceViewRow {
   id: number
@@ -118,11 +116,12 @@ export async function listInvoices (db: Kysely<Database>, filter: InvoiceFilter,
 type Bill = Pick<InvoiceViewRow, 'parts' | 'labor' | 'parts_total' | 'labor_total' | 'parts_tax_rate' | 'labor_tax_rate' | 'tax' | 'total'>
 
 /**
- * The bill of a ticket the caller has locked: its part lines from the ticket view, its labor lines
- * from ticket-labor.ts and its amounts from ticket-totals.ts, the one place a ticket's money is computed. The ticket's lock keeps its lines
- * still; the share locks keep its parts' prices and the shop's rates still until the invoice
- * commits, so the lines, the amounts and the rates of the snapshot agree to the cent. (They come
- * after the ticket's lock, in the order of ticket-guard.ts; price and rate writes lock nothing else.)
+ * The bill of a ticket the caller has locked: its lines and amounts as its view shows them (money
+ * computed by ticket-totals.ts, the one place it is), and the tax rates they were computed at. The
+ * ticket's lock keeps its lines still; the share locks keep its parts' prices and the shop's rates
+ * still until the invoice commits, so the lines, the amounts and the rates of the snapshot agree to
+ * the cent. (They come after the ticket's lock, in the order of ticket-guard.ts; price and rate
+ * writes lock nothing else.)
  */
 async function billOf (trx: Transaction<Database>, ticketId: number): Promise<Bill> {
   await trx.selectFrom('inventory').select('id')
@@ -130,20 +129,18 @@ async function billOf (trx: Transaction<Database>, ticketId: number): Promise<Bi
     .orderBy('id')
     .forShare()
     .execute()
-  await trx.selectFrom('shop_settings').select('id').forShare().execute()
+  // No settings row taxes at 0, as the view does.
+  const rates = await trx.selectFrom('shop_settings').select(['parts_tax_rate', 'labor_tax_rate']).forShare().executeTakeFirst()
   const view = await viewOf(trx, ticketId)
-  const labor = await listLaborLines(trx, ticketId)
-  const totals = await readTicketTotals(trx, ticketId)
-  if (totals === undefined) throw new RowNotFound('service ticket', ticketId)
   return {
     parts: view.parts.map((p) => ({ part_id: p.part_id, name: p.name, price: p.price, quantity: p.quantity, line_total: p.line_total })),
-    labor: labor.map((l) => ({ id: l.id, description: l.description, hours: l.hours, rate: l.rate, line_total: l.line_total, mechanic_id: l.mechanic_id })),
-    parts_total: totals.parts_total,
-    labor_total: totals.labor_total,
-    parts_tax_rate: totals.parts_tax_rate,
-    labor_tax_rate: totals.labor_tax_rate,
-    tax: totals.tax,
-    total: totals.grand_total,
+    labor: view.labor.map((l) => ({ id: l.id, description: l.description, hours: l.hours, rate: l.rate, line_total: l.line_total, mechanic_id: l.mechanic_id })),
+    parts_total: view.parts_total,
+    labor_total: view.labor_total,
+    parts_tax_rate: rates?.parts_tax_rate ?? '0',
+    labor_tax_rate: rates?.labor_tax_rate ?? '0',
+    tax: view.tax,
+    total: view.grand_total,
   }
 }
 

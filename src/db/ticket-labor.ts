@@ -63,11 +63,6 @@ async function checkMechanic (trx: Transaction<Database>, mechanicId: number | n
   throwUnknownReferences(unknownIds('mechanic_id', 'mechanic', found === undefined ? [mechanicId] : []))
 }
 
-/** A ticket's labor lines, oldest first: what an invoice copies. */
-export async function listLaborLines (db: Kysely<Database>, ticketId: number): Promise<LaborLineRecord[]> {
-  return await db.selectFrom('ticket_labor_lines').select(COLUMNS).where('ticket_id', '=', ticketId).orderBy('id').execute()
-}
-
 /** Puts a labor line on a ticket; answers the ticket's view and the new line's id. */
 export async function addTicketLabor (db: Kysely<Database>, ticketId: number, line: NewLaborLine, context: WriteContext): Promise<{ view: TicketViewRow, lineId: number }> {
   return await inTransaction(db, async (trx) => {

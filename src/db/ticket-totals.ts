@@ -11,8 +11,7 @@
 //
 // Everything is numeric in SQL and leaves the database as text (see service-tickets.ts); round()
 // on numeric rounds half away from zero, which for these amounts (never negative) is half-up.
-import { sql, type Expression, type Kysely, type RawBuilder } from 'kysely'
-import type { Database } from './schema.js'
+import { sql, type Expression, type RawBuilder } from 'kysely'
 
 /** A ticket's amounts and the rates its tax was computed at, as exact decimal text. */
 export interface TicketTotals {
@@ -66,16 +65,3 @@ export function ticketMoney (partsTotal: Expression<string | null>, laborTotal: 
 /** A ticket's tax at the shop's current rates, as exact decimal text: the `tax` of its view. */
 export const ticketTaxOf = (ticketId: Expression<number>): RawBuilder<string> =>
   sql<string>`(select money.tax from ${ticketMoney(partsTotalOf(ticketId), laborTotalOf(ticketId))} as money)`
-
-/**
- * A ticket's amounts now, or undefined when there is no such ticket. Inside a transaction that
- * locked the ticket (lockTicketForWrite) its lines hold until it commits; the prices and tax rates
- * they are computed at do not, as changing those is no write to the ticket.
- */
-export async function readTicketTotals (db: Kysely<Database>, ticketId: number): Promise<TicketTotals | undefined> {
-  return await db.selectFrom('service_tickets as st')
-    .innerJoinLateral(ticketMoney(partsTotalOf(sql.ref('st.id')), laborTotalOf(sql.ref('st.id'))).as('money'), (join) => join.onTrue())
-    .selectAll('money')
-    .where('st.id', '=', ticketId)
-    .executeTakeFirst()
-}
